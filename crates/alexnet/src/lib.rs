@@ -1,0 +1,40 @@
+//! # alexnet
+//!
+//! AlexNet, the network of Krizhevsky, Sutskever and Hinton, ["ImageNet Classification with Deep
+//! Convolutional Neural Networks"](https://papers.nips.cc/paper/2012/hash/c399862d3b9d6b76c8436e924a68c45b-Abstract.html)
+//! (NIPS 2012), for the [Burn](https://burn.dev) deep-learning framework.
+//!
+//! One model definition runs on every Burn backend; this crate has no backend of its own (the
+//! program using it compiles one in through Burn's features and passes a `Device`).
+//!
+//! - [`AlexNetConfig`] builds one of three variants: [`standard`](AlexNetConfig::standard) (the
+//!   paper's layer sizes on one device, 62,378,344 parameters),
+//!   [`paper2012`](AlexNetConfig::paper2012) (grouped convolutions, local response normalisation
+//!   and the paper's initialisation, 60,965,224) and [`torchvision`](AlexNetConfig::torchvision)
+//!   (weight-compatible with `torchvision.models.alexnet`, 61,100,840).
+//! - [`AlexNet`] runs the forward pass; inputs other than the native 227/224 pixels go through an
+//!   adaptive average pool to 6x6.
+//! - [`weights`] saves and loads burnpack and safetensors files and imports torchvision's `.pth`.
+//! - With the `train` feature, `AlexNet` implements burn-train's `TrainStep` and `InferenceStep`.
+//!
+//! ```no_run
+//! use alexnet::{AlexNet, AlexNetConfig};
+//! use burn::tensor::{Device, Tensor};
+//!
+//! let device = Device::default();
+//! let model: AlexNet = AlexNetConfig::standard().with_num_classes(10).init(&device);
+//! let images = Tensor::<4>::zeros([2, 3, 227, 227], &device);
+//! let logits: Tensor<2> = model.forward(images); // [2, 10]
+//! ```
+
+mod config;
+mod model;
+#[cfg(feature = "train")]
+mod train;
+pub mod weights;
+
+pub use config::{AlexNetConfig, AlexNetInit, LrnConfig};
+pub use model::{AlexNet, InputError};
+#[cfg(feature = "train")]
+pub use train::ImageBatch;
+pub use weights::{WeightsError, WeightsFormat};

@@ -1,0 +1,158 @@
+//! The [`AlexNet`] module and its forward pass.
+
+use burn::module::Module;
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::{AdaptiveAvgPool2d, MaxPool2d};
+use burn::nn::{Dropout, Linear, LinearConfig, LocalResponseNorm};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+
+/// AlexNet: five convolutions, three overlapping max pools, an adaptive average pool to 6x6 and
+/// three fully connected layers. Build it with [`AlexNetConfig`](crate::AlexNetConfig).
+///
+/// Parameter names (`conv1.weight` ... `fc8.bias`) are the keys of saved weight files.
+#[derive(Module, Debug)]
+pub struct AlexNet {
+    /// 11x11 stride-4 convolution on the RGB input.
+    pub conv1: Conv2d,
+    /// 5x5 convolution (grouped in `paper2012`).
+    pub conv2: Conv2d,
+    /// 3x3 convolution over all channels.
+    pub conv3: Conv2d,
+    /// 3x3 convolution (grouped in `paper2012`).
+    pub conv4: Conv2d,
+    /// 3x3 convolution (grouped in `paper2012`).
+    pub conv5: Conv2d,
+    /// Local response normalisation after the ReLU of conv1 and conv2 (`paper2012` only).
+    pub lrn: Option<LocalResponseNorm>,
+    /// 3x3 stride-2 max pool after conv1, conv2 and conv5.
+    pub pool: MaxPool2d,
+    /// Adaptive average pool to 6x6 (the identity at the native input size).
+    pub avgpool: AdaptiveAvgPool2d,
+    /// Dropout before fc6 and fc7.
+    pub dropout: Dropout,
+    /// First hidden fully connected layer (9216 -> 4096 in the published widths).
+    pub fc6: Linear,
+    /// Second hidden fully connected layer (4096 -> 4096).
+    pub fc7: Linear,
+    /// Classifier head (4096 -> classes). Logits; softmax lives in the loss or in prediction.
+    pub fc8: Linear,
+    /// Smallest square input side the network accepts.
+    pub min_input_size: usize,
+}
+
+/// Why an input cannot go through the network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// The input does not have three colour channels.
+    #[error("AlexNet expects RGB input of shape [N, 3, H, W], got {dims:?}")]
+    Channels {
+        /// The dimensions of the rejected input.
+        dims: [usize; 4],
+    },
+    /// The input is smaller than the network's minimum.
+    #[error(
+        "input of {height}x{width} pixels is too small for this AlexNet: the minimum is \
+         {min}x{min} (conv1 and the three max pools need at least that much)"
+    )]
+    TooSmall {
+        /// Input height.
+        height: usize,
+        /// Input width.
+        width: usize,
+        /// The minimum side length.
+        min: usize,
+    },
+}
+
+impl AlexNet {
+    /// Class logits for a batch of images.
+    ///
+    /// `images`: `[N, 3, H, W]`, normalised; returns `[N, num_classes]`.
+    ///
+    /// # Panics
+    ///
+    /// With the message of [`InputError`] if the input is not RGB or is smaller than
+    /// [`min_input_size`](Self::min_input_size). Use [`try_forward`](Self::try_forward) to get the
+    /// error as a value.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        match self.try_forward(images) {
+            Ok(logits) => logits,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// [`forward`](Self::forward) that returns an [`InputError`] instead of panicking on input
+    /// of the wrong shape.
+    pub fn try_forward(&self, images: Tensor<4>) -> Result<Tensor<2>, InputError> {
+        let x = self.try_forward_features(images)?; // [N, 256, 6, 6]
+        let x: Tensor<2> = x.flatten(1, 3); // [N, 9216]
+        let x = relu(self.fc6.forward(self.dropout.forward(x))); // [N, 4096]
+        let x = relu(self.fc7.forward(self.dropout.forward(x))); // [N, 4096]
+        Ok(self.fc8.forward(x)) // [N, num_classes]
+    }
+
+    /// The convolutional features after the adaptive average pool: `[N, 256, 6, 6]` (the channel
+    /// count is conv5's width).
+    ///
+    /// # Panics
+    ///
+    /// As [`forward`](Self::forward).
+    pub fn forward_features(&self, images: Tensor<4>) -> Tensor<4> {
+        match self.try_forward_features(images) {
+            Ok(features) => features,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// [`forward_features`](Self::forward_features) that returns an [`InputError`] instead of
+    /// panicking.
+    pub fn try_forward_features(&self, images: Tensor<4>) -> Result<Tensor<4>, InputError> {
+        self.check_input(images.dims())?;
+        let x = images; // [N, 3, 227, 227]
+        let x = self.norm(relu(self.conv1.forward(x))); // [N, 96, 55, 55]
+        let x = self.pool.forward(x); // [N, 96, 27, 27]
+        let x = self.norm(relu(self.conv2.forward(x))); // [N, 256, 27, 27]
+        let x = self.pool.forward(x); // [N, 256, 13, 13]
+        let x = relu(self.conv3.forward(x)); // [N, 384, 13, 13]
+        let x = relu(self.conv4.forward(x)); // [N, 384, 13, 13]
+        let x = relu(self.conv5.forward(x)); // [N, 256, 13, 13]
+        let x = self.pool.forward(x); // [N, 256, 6, 6]
+        Ok(self.avgpool.forward(x)) // [N, 256, 6, 6]
+    }
+
+    /// Number of classes the head predicts.
+    pub fn num_classes(&self) -> usize {
+        self.fc8.weight.dims()[1]
+    }
+
+    /// Replaces the head (fc8) by a freshly initialised one with `num_classes` outputs, keeping
+    /// every other layer: the usual first step of fine-tuning (torchvision users write
+    /// `model.classifier[6] = nn.Linear(4096, n)`). The new head gets PyTorch's default
+    /// initialisation.
+    pub fn with_classes(mut self, num_classes: usize, device: &Device) -> Self {
+        let hidden = self.fc8.weight.dims()[0];
+        self.fc8 = LinearConfig::new(hidden, num_classes).init(device);
+        self
+    }
+
+    /// Local response normalisation where the variant has it, the identity otherwise.
+    fn norm(&self, x: Tensor<4>) -> Tensor<4> {
+        match &self.lrn {
+            Some(lrn) => lrn.forward(x),
+            None => x,
+        }
+    }
+
+    fn check_input(&self, dims: [usize; 4]) -> Result<(), InputError> {
+        let [_, channels, height, width] = dims;
+        if channels != 3 {
+            return Err(InputError::Channels { dims });
+        }
+        let min = self.min_input_size;
+        if height < min || width < min {
+            return Err(InputError::TooSmall { height, width, min });
+        }
+        Ok(())
+    }
+}

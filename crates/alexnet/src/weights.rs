@@ -1,0 +1,322 @@
+//! Saving and loading AlexNet weights: Burn's burnpack (`.bpk`), safetensors, and PyTorch state
+//! dicts (`.pth` / `.pt`, e.g. torchvision's `alexnet-owt-7be5be79.pth`).
+//!
+//! Files are recognised by extension. Safetensors files hold PyTorch's layout (linear weights
+//! `[out, in]`), so a file written here loads into `torch.nn.Module.load_state_dict` and the other
+//! way round. Loading is strict, like `load_state_dict(strict=True)`: every parameter of the
+//! model must be in the file with the same shape, and the file must hold nothing else; otherwise
+//! a [`WeightsError`] names the tensor (and both shapes) and the model is not returned half-loaded.
+//! PyTorch files are read by `burn-store`'s own unpickler, which never runs pickle code.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use burn::store::{
+    ApplyError, ApplyResult, BurnToPyTorchAdapter, BurnpackStore, KeyRemapper, ModuleSnapshot,
+    PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
+};
+
+use crate::AlexNet;
+
+/// torchvision's state-dict keys and the layers they belong to here (`features` and `classifier`
+/// are `nn.Sequential`s whose indices count the ReLU, pooling and dropout layers too).
+const TORCHVISION_KEYS: [(&str, &str); 8] = [
+    (r"^features\.0\.", "conv1."),  // Conv2d(3, 64, 11, stride 4, pad 2)
+    (r"^features\.3\.", "conv2."),  // Conv2d(64, 192, 5, pad 2), after ReLU(1), MaxPool(2)
+    (r"^features\.6\.", "conv3."),  // Conv2d(192, 384, 3, pad 1), after ReLU(4), MaxPool(5)
+    (r"^features\.8\.", "conv4."),  // Conv2d(384, 256, 3, pad 1), after ReLU(7)
+    (r"^features\.10\.", "conv5."), // Conv2d(256, 256, 3, pad 1), after ReLU(9)
+    (r"^classifier\.1\.", "fc6."),  // Linear(9216, 4096), after Dropout(0)
+    (r"^classifier\.4\.", "fc7."),  // Linear(4096, 4096), after ReLU(2), Dropout(3)
+    (r"^classifier\.6\.", "fc8."),  // Linear(4096, num_classes), after ReLU(5)
+];
+
+/// Weight file formats, chosen by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightsFormat {
+    /// Burn's burnpack, `.bpk`.
+    Burnpack,
+    /// Safetensors, `.safetensors`, in PyTorch's tensor layout.
+    Safetensors,
+    /// A PyTorch state dict saved with `torch.save`, `.pth` or `.pt` (read only).
+    Pytorch,
+}
+
+impl WeightsFormat {
+    /// The format a path's extension names (case-insensitive), if any.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "bpk" => Some(Self::Burnpack),
+            "safetensors" => Some(Self::Safetensors),
+            "pth" | "pt" => Some(Self::Pytorch),
+            _ => None,
+        }
+    }
+}
+
+/// What can go wrong reading or writing a weights file. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    /// The extension is not one of `.bpk`, `.safetensors`, `.pth`, `.pt`.
+    #[error("{}: unknown weights format (use .bpk, .safetensors, or .pth/.pt to load)", path.display())]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// PyTorch files can be imported but not written.
+    #[error("{}: cannot write PyTorch pickles; save as .bpk or .safetensors", path.display())]
+    ReadOnlyFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file does not exist.
+    #[error("{}: no such weights file", path.display())]
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file exists but could not be parsed (truncated, corrupt, or not that format).
+    #[error("{}: cannot read weights ({reason}); the file may be truncated or in another format", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the reader reported.
+        reason: String,
+    },
+    /// A tensor's shape in the file differs from the model's.
+    #[error(
+        "{}: tensor `{tensor}` has shape {found:?} in the file but the model expects {expected:?} \
+         (is the file for another variant or class count?)", path.display()
+    )]
+    ShapeMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The parameter (model key, e.g. `fc8.weight`).
+        tensor: String,
+        /// Shape in the model.
+        expected: Vec<usize>,
+        /// Shape in the file.
+        found: Vec<usize>,
+    },
+    /// A parameter of the model is not in the file.
+    #[error("{}: tensor `{tensor}` (shape {expected:?}) is missing from the file", path.display())]
+    MissingTensor {
+        /// The parameter (model key).
+        tensor: String,
+        /// Shape in the model.
+        expected: Vec<usize>,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file holds a tensor the model has no parameter for.
+    #[error("{}: the file holds tensor `{tensor}`, which this model does not have (is the file for another variant?)", path.display())]
+    UnexpectedTensor {
+        /// The tensor's key in the file (after key remapping).
+        tensor: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Any other problem applying a tensor (dtype, adapter).
+    #[error("{}: {reason}", path.display())]
+    Apply {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Writing the file failed.
+    #[error("{}: cannot write weights: {reason}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl AlexNet {
+    /// Loads every parameter from `path` (`.bpk`, `.safetensors`, `.pth`/`.pt`) into this model,
+    /// which must have the same variant and class count as the file. torchvision's key names
+    /// (`features.0.weight`, ...) are mapped onto this model's (`conv1.weight`, ...).
+    ///
+    /// Consumes the model and returns it loaded, so a failed load never leaves a half-loaded
+    /// model behind.
+    pub fn load_weights(mut self, path: impl AsRef<Path>) -> Result<Self, WeightsError> {
+        let path = path.as_ref();
+        let format = WeightsFormat::from_path(path).ok_or_else(|| WeightsError::UnknownFormat {
+            path: path.to_path_buf(),
+        })?;
+        if !path.is_file() {
+            return Err(WeightsError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        let expected = self.parameter_shapes();
+        let unreadable = |reason: String| WeightsError::Unreadable {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let result = match format {
+            WeightsFormat::Burnpack => {
+                let mut store = BurnpackStore::from_file(path)
+                    .auto_extension(false)
+                    .validate(false)
+                    .allow_partial(true)
+                    .remap(torchvision_keys());
+                self.load_from(&mut store)
+                    .map_err(|e| unreadable(e.to_string()))?
+            }
+            WeightsFormat::Safetensors => {
+                let mut store = SafetensorsStore::from_file(path)
+                    .with_from_adapter(PyTorchToBurnAdapter)
+                    .validate(false)
+                    .allow_partial(true)
+                    .remap(torchvision_keys());
+                self.load_from(&mut store)
+                    .map_err(|e| unreadable(e.to_string()))?
+            }
+            WeightsFormat::Pytorch => {
+                let mut store = PytorchStore::from_file(path)
+                    .map_indices_contiguous(false)
+                    .validate(false)
+                    .allow_partial(true)
+                    .remap(torchvision_keys());
+                self.load_from(&mut store)
+                    .map_err(|e| unreadable(e.to_string()))?
+            }
+        };
+        check_result(path, &result, &expected)?;
+        Ok(self)
+    }
+
+    /// Writes every parameter to `path`, as burnpack (`.bpk`) or safetensors (`.safetensors`,
+    /// PyTorch layout). The file is written to a temporary name, synced and renamed, so `path`
+    /// holds either the old file or the complete new one, never a partial write.
+    pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
+        let path = path.as_ref();
+        let write_error = |reason: String| WeightsError::Write {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let format = WeightsFormat::from_path(path).ok_or_else(|| WeightsError::UnknownFormat {
+            path: path.to_path_buf(),
+        })?;
+        let tmp = temp_path(path);
+        let written = match format {
+            WeightsFormat::Burnpack => {
+                let mut store = BurnpackStore::from_file(&tmp)
+                    .auto_extension(false)
+                    .overwrite(true)
+                    .metadata("model", "alexnet");
+                self.save_into(&mut store).map_err(|e| e.to_string())
+            }
+            WeightsFormat::Safetensors => {
+                let mut store = SafetensorsStore::from_file(&tmp)
+                    .with_to_adapter(BurnToPyTorchAdapter)
+                    .overwrite(true)
+                    .metadata("model", "alexnet");
+                self.save_into(&mut store).map_err(|e| e.to_string())
+            }
+            WeightsFormat::Pytorch => {
+                return Err(WeightsError::ReadOnlyFormat {
+                    path: path.to_path_buf(),
+                });
+            }
+        };
+        let finished = written.and_then(|()| persist(&tmp, path).map_err(|e| e.to_string()));
+        if let Err(reason) = finished {
+            let _ = fs::remove_file(&tmp);
+            return Err(write_error(reason));
+        }
+        Ok(())
+    }
+
+    /// Every parameter's key (`conv1.weight`, ...) and shape, in Burn's layout.
+    pub fn parameter_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        self.collect(None, None, false)
+            .into_iter()
+            .map(|tensor| (tensor.name, tensor.shape.to_vec()))
+            .collect()
+    }
+}
+
+/// Remapping rules that turn torchvision's keys into this crate's; keys already in this crate's
+/// naming pass through unchanged.
+fn torchvision_keys() -> KeyRemapper {
+    TORCHVISION_KEYS
+        .iter()
+        .try_fold(KeyRemapper::new(), |remapper, &(from, to)| {
+            remapper.add_pattern(from, to)
+        })
+        .expect("the torchvision key patterns are valid regexes")
+}
+
+/// Turns a lenient [`ApplyResult`] into the strict outcome users expect.
+fn check_result(
+    path: &Path,
+    result: &ApplyResult,
+    expected: &[(String, Vec<usize>)],
+) -> Result<(), WeightsError> {
+    let path = path.to_path_buf();
+    if let Some(error) = result.errors.first() {
+        return Err(match error {
+            ApplyError::ShapeMismatch {
+                path: tensor,
+                expected,
+                found,
+            } => WeightsError::ShapeMismatch {
+                path,
+                tensor: tensor.clone(),
+                expected: expected.to_vec(),
+                found: found.to_vec(),
+            },
+            other => WeightsError::Apply {
+                path,
+                reason: other.to_string(),
+            },
+        });
+    }
+    if let Some((tensor, _)) = result.missing.first() {
+        let shape = expected
+            .iter()
+            .find(|(key, _)| key == tensor)
+            .map(|(_, shape)| shape.clone())
+            .unwrap_or_default();
+        return Err(WeightsError::MissingTensor {
+            tensor: tensor.clone(),
+            expected: shape,
+            path,
+        });
+    }
+    if let Some(tensor) = result.unused.first() {
+        return Err(WeightsError::UnexpectedTensor {
+            tensor: tensor.clone(),
+            path,
+        });
+    }
+    Ok(())
+}
+
+/// A sibling of `path` to write into before the rename.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Syncs `tmp` to disk and renames it over `path`.
+fn persist(tmp: &Path, path: &Path) -> io::Result<()> {
+    fs::File::open(tmp)?.sync_all()?;
+    fs::rename(tmp, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // Make the rename itself durable; not every platform can open a directory.
+        if let Ok(dir) = fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}

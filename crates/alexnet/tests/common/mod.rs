@@ -1,0 +1,100 @@
+//! Helpers shared by the integration tests: fixture paths, the fixture models' configs, reading
+//! safetensors fixtures into Burn tensors, and tolerant comparisons.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use alexnet::AlexNetConfig;
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// The variants the PyTorch fixtures were made for (see tools/make_fixtures.py).
+pub const VARIANTS: [&str; 3] = ["standard", "paper2012", "torchvision"];
+
+/// Relative tolerance of the PyTorch parity checks: max |burn - torch| / max |torch|.
+pub const PARITY_TOLERANCE: f32 = 1e-4;
+
+/// Path of a file in tests/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
+}
+
+/// The reduced-width configuration tools/make_fixtures.py built `variant` with.
+pub fn fixture_config(variant: &str) -> AlexNetConfig {
+    let (config, channels) = match variant {
+        "standard" => (AlexNetConfig::standard(), [8, 16, 24, 24, 16]),
+        "paper2012" => (AlexNetConfig::paper2012(), [8, 16, 24, 24, 16]),
+        "torchvision" => (AlexNetConfig::torchvision(), [8, 12, 24, 16, 16]),
+        other => panic!("no fixture for variant {other}"),
+    };
+    config
+        .with_channels(channels)
+        .with_hidden(32)
+        .with_num_classes(10)
+}
+
+/// The scale the fixture script applied to the inputs of `variant`.
+pub fn input_scale(variant: &str) -> f32 {
+    if variant == "paper2012" { 50.0 } else { 1.0 }
+}
+
+/// Every f32 tensor of a safetensors fixture, as (values, shape).
+pub fn read_safetensors(name: &str) -> HashMap<String, (Vec<f32>, Vec<usize>)> {
+    let path = fixture(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file = safetensors::SafeTensors::deserialize(&bytes)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    file.tensors()
+        .into_iter()
+        .map(|(key, view)| {
+            assert_eq!(view.dtype(), safetensors::Dtype::F32, "{key} is not f32");
+            let values = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            (key, (values, view.shape().to_vec()))
+        })
+        .collect()
+}
+
+/// A fixture tensor on `device`.
+pub fn tensor<const D: usize>(values: &(Vec<f32>, Vec<usize>), device: &Device) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(values.0.clone(), values.1.clone()), device)
+}
+
+/// The values of a tensor, on the host.
+pub fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("f32 tensor")
+}
+
+/// Max |a - b| / max |expected| (or the absolute difference when `expected` is all zeros).
+pub fn relative_error(actual: &[f32], expected: &[f32]) -> f32 {
+    assert_eq!(actual.len(), expected.len(), "length differs");
+    let scale = expected
+        .iter()
+        .fold(0.0f32, |m, v| m.max(v.abs()))
+        .max(f32::MIN_POSITIVE);
+    let diff = actual
+        .iter()
+        .zip(expected)
+        .fold(0.0f32, |m, (a, e)| m.max((a - e).abs()));
+    if scale > 1.0 { diff / scale } else { diff }
+}
+
+/// The CPU backends every test runs on.
+pub fn cpu_devices() -> Vec<(&'static str, Device)> {
+    ["flex", "ndarray"]
+        .into_iter()
+        .map(|name| {
+            let device = alexnet_device::parse_device(name).expect("dev-dependency enables it");
+            (name, device)
+        })
+        .collect()
+}
