@@ -1,0 +1,56 @@
+//! The dataset interface shared by every source: indexed (RGB8 image, label) samples and class
+//! names. A sample that cannot be produced (an undecodable file) is a [`SampleError`] naming the
+//! file and the reason, so the loader can skip it, log it and count it.
+
+use std::path::PathBuf;
+
+use image::RgbImage;
+
+/// One labelled image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Upright 8-bit RGB pixels.
+    pub image: RgbImage,
+    /// Class index into [`ImageDataset::classes`].
+    pub label: usize,
+}
+
+/// Why sample `index` could not be produced.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", path.as_ref().map_or_else(|| format!("item {index}"), |p| p.display().to_string()))]
+pub struct SampleError {
+    /// The item's index in its dataset.
+    pub index: usize,
+    /// The file behind the item, when there is one.
+    pub path: Option<PathBuf>,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl SampleError {
+    /// An index past the end of a dataset of `len` items.
+    pub fn out_of_range(index: usize, len: usize) -> Self {
+        Self {
+            index,
+            path: None,
+            reason: format!("index out of range (dataset has {len} items)"),
+        }
+    }
+}
+
+/// A dataset of labelled images.
+pub trait ImageDataset: Send + Sync {
+    /// Number of items.
+    fn len(&self) -> usize;
+
+    /// Whether the dataset has no items.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Item `index`, decoded.
+    fn get(&self, index: usize) -> Result<Sample, SampleError>;
+
+    /// Class names, in label order.
+    fn classes(&self) -> &[String];
+}

@@ -1,0 +1,174 @@
+//! ImageFolder datasets, as torchvision's `ImageFolder` reads them: `root/<class>/<image>`, with
+//! classes the sorted sub-folder names. Unlike Burn's own `ImageFolderDataset`, an empty class
+//! folder keeps its index (with a warning), so labels never shift silently, and a file that
+//! cannot be decoded is a [`SampleError`] to skip rather than a panic.
+
+use std::path::{Path, PathBuf};
+
+use crate::dataset::{ImageDataset, Sample, SampleError};
+use crate::decode::decode_file;
+
+/// Image file extensions indexed (compared case-insensitively). The content decides the
+/// decoder; the extension only decides what is indexed.
+pub const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "webp", "gif", "tif", "tiff"];
+
+/// A folder that cannot be used as a dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    /// The root does not exist or is not a directory.
+    #[error("{}: no such data directory", .0.display())]
+    Missing(PathBuf),
+    /// The root has no class sub-folders.
+    #[error("{}: no class folders found (expected <root>/<class>/<image>)", .0.display())]
+    NoClasses(PathBuf),
+    /// No class folder holds an image.
+    #[error("{}: no images found in any class folder (extensions: jpg, jpeg, png, bmp, webp, gif, tif, tiff)", .0.display())]
+    NoImages(PathBuf),
+    /// Reading a directory failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// An indexed ImageFolder: the files are listed once, decoded on [`get`](ImageDataset::get).
+#[derive(Debug, Clone)]
+pub struct ImageFolder {
+    root: PathBuf,
+    classes: Vec<String>,
+    items: Vec<(PathBuf, usize)>,
+    empty_classes: Vec<String>,
+}
+
+impl ImageFolder {
+    /// Indexes `root/<class>/*`.
+    pub fn new(root: impl AsRef<Path>) -> Result<Self, FolderError> {
+        let root = root.as_ref().to_path_buf();
+        if !root.is_dir() {
+            return Err(FolderError::Missing(root));
+        }
+        let mut classes: Vec<String> = read_dir(&root)?
+            .into_iter()
+            .filter(|p| p.is_dir())
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .filter(|name| !name.starts_with('.'))
+            .collect();
+        classes.sort();
+        if classes.is_empty() {
+            return Err(FolderError::NoClasses(root));
+        }
+        let mut items = Vec::new();
+        let mut empty_classes = Vec::new();
+        for (label, class) in classes.iter().enumerate() {
+            let mut files: Vec<PathBuf> = read_dir(&root.join(class))?
+                .into_iter()
+                .filter(|p| p.is_file() && has_image_extension(p))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                log::warn!(
+                    "{}: class folder `{class}` has no images; it keeps label {label}",
+                    root.display()
+                );
+                empty_classes.push(class.clone());
+            }
+            items.extend(files.into_iter().map(|f| (f, label)));
+        }
+        if items.is_empty() {
+            return Err(FolderError::NoImages(root));
+        }
+        Ok(Self {
+            root,
+            classes,
+            items,
+            empty_classes,
+        })
+    }
+
+    /// The train and val splits of `root/{train,val}/<class>/*`. The val split uses the train
+    /// split's classes, so labels agree even if a class is missing from val.
+    pub fn splits(root: impl AsRef<Path>) -> Result<(Self, Self), FolderError> {
+        let root = root.as_ref();
+        let train = Self::new(root.join("train"))?;
+        let mut val = Self::new(root.join("val"))?;
+        if val.classes != train.classes {
+            let mut items = Vec::new();
+            for (label, class) in train.classes.iter().enumerate() {
+                let dir = val.root.join(class);
+                if dir.is_dir() {
+                    let mut files: Vec<PathBuf> = read_dir(&dir)?
+                        .into_iter()
+                        .filter(|p| p.is_file() && has_image_extension(p))
+                        .collect();
+                    files.sort();
+                    items.extend(files.into_iter().map(|f| (f, label)));
+                }
+            }
+            for class in val.classes.iter().filter(|c| !train.classes.contains(c)) {
+                log::warn!(
+                    "{}: val class `{class}` is not a train class; ignored",
+                    root.display()
+                );
+            }
+            val.classes = train.classes.clone();
+            val.items = items;
+        }
+        Ok((train, val))
+    }
+
+    /// The indexed files and their labels.
+    pub fn items(&self) -> &[(PathBuf, usize)] {
+        &self.items
+    }
+
+    /// Class folders that hold no image (they keep their label).
+    pub fn empty_classes(&self) -> &[String] {
+        &self.empty_classes
+    }
+}
+
+impl ImageDataset for ImageFolder {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn get(&self, index: usize) -> Result<Sample, SampleError> {
+        let (path, label) = self
+            .items
+            .get(index)
+            .ok_or_else(|| SampleError::out_of_range(index, self.items.len()))?;
+        let image = decode_file(path).map_err(|e| SampleError {
+            index,
+            path: Some(path.clone()),
+            reason: e.to_string(),
+        })?;
+        Ok(Sample {
+            image,
+            label: *label,
+        })
+    }
+
+    fn classes(&self) -> &[String] {
+        &self.classes
+    }
+}
+
+fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
+    let io = |source| FolderError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::read_dir(dir)
+        .map_err(io)?
+        .map(|entry| entry.map(|e| e.path()).map_err(io))
+        .collect()
+}

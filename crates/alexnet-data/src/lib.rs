@@ -1,0 +1,23 @@
+//! # alexnet-data
+//!
+//! Data for alexnet-burn: datasets that yield (RGB8 image, label) samples,
+//! image decoding that never crashes on a bad file, and the deterministic random streams the
+//! augmentation of Krizhevsky et al., ["ImageNet Classification with Deep Convolutional Neural
+//! Networks"](https://papers.nips.cc/paper/2012/hash/c399862d3b9d6b76c8436e924a68c45b-Abstract.html)
+//! (NIPS 2012) draws from.
+//!
+//! - [`synthetic`]: the built-in procedurally generated dataset (no files, no network).
+//! - [`folder`]: ImageFolder layouts (`root/<class>/*`, `root/{train,val}/<class>/*`).
+//! - [`decode`]: content-sniffed decoding to upright RGB8, truncated-JPEG detection.
+//! - [`ImageDataset`]: the trait every source implements.
+
+pub mod dataset;
+pub mod decode;
+pub mod folder;
+pub mod rng;
+pub mod synthetic;
+
+pub use dataset::{ImageDataset, Sample, SampleError};
+pub use decode::{DecodeError, decode_bytes, decode_file};
+pub use folder::{FolderError, ImageFolder};
+pub use synthetic::{Split, SyntheticConfig, SyntheticDataset};
