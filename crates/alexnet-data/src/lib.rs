@@ -11,12 +11,14 @@
 //! - [`decode`]: content-sniffed decoding to upright RGB8, truncated-JPEG detection.
 //! - [`ImageDataset`]: the trait every source implements.
 
+pub mod augment;
 pub mod dataset;
 pub mod decode;
 pub mod folder;
 pub mod rng;
 pub mod synthetic;
 
+pub use augment::{AugmentConfig, ColorJitter, Crop};
 pub use dataset::{ImageDataset, Sample, SampleError};
 pub use decode::{DecodeError, decode_bytes, decode_file};
 pub use folder::{FolderError, ImageFolder};

@@ -1,0 +1,495 @@
+//! Augmentation as a staged pipeline, like timm's transform factory: geometric (resize the
+//! shorter side, crop, flip) -> photometric (colour jitter, PCA lighting) -> final (f32 CHW,
+//! normalised). A stage runs only when its option is on. Every random choice comes from
+//! [`Rng::for_item`]`(seed, epoch, index)`, so an epoch is reproducible whatever the thread count.
+//!
+//! Resizing uses `fast_image_resize` (convolution, bilinear filter with antialiasing on
+//! downscaling, as PIL and torchvision's `antialias=True`); a resize and the crop that follows
+//! it are done as one resampling of the crop's source region.
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::rng::Rng;
+
+/// ImageNet channel means on [0, 1] pixels (torchvision's normalisation).
+pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+/// ImageNet channel standard deviations on [0, 1] pixels.
+pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+/// Eigenvalues of the ImageNet RGB covariance (the paper's PCA lighting, on [0, 1] pixels).
+pub const IMAGENET_EIGVAL: [f32; 3] = [0.2175, 0.0188, 0.0045];
+/// Eigenvectors (rows) of the ImageNet RGB covariance.
+pub const IMAGENET_EIGVEC: [[f32; 3]; 3] = [
+    [-0.5675, 0.7192, 0.4009],
+    [-0.5808, -0.0045, -0.8140],
+    [-0.5836, -0.6948, 0.4203],
+];
+
+/// How the final `size` x `size` square is cut from the (resized) image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Crop {
+    /// The centre square (evaluation).
+    Center {
+        /// Output side.
+        size: u32,
+    },
+    /// A uniformly placed square (the paper's training crops).
+    Random {
+        /// Output side.
+        size: u32,
+    },
+    /// torchvision's `RandomResizedCrop`: a region of random area fraction and aspect ratio,
+    /// resized to the output square.
+    RandomResized {
+        /// Output side.
+        size: u32,
+        /// Range of the region's area as a fraction of the image (torchvision: 0.08 to 1).
+        scale: [f64; 2],
+        /// Range of the region's aspect ratio (torchvision: 3/4 to 4/3).
+        ratio: [f64; 2],
+    },
+}
+
+impl Crop {
+    /// Output side length.
+    pub fn size(&self) -> u32 {
+        match *self {
+            Crop::Center { size } | Crop::Random { size } | Crop::RandomResized { size, .. } => {
+                size
+            }
+        }
+    }
+}
+
+/// torchvision's `ColorJitter` strengths (each factor is drawn from `[1 - s, 1 + s]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColorJitter {
+    /// Brightness strength.
+    pub brightness: f32,
+    /// Contrast strength.
+    pub contrast: f32,
+    /// Saturation strength.
+    pub saturation: f32,
+}
+
+/// The whole pipeline's configuration (serde: saved with a run's config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentConfig {
+    /// Resize the shorter side to this many pixels before cropping (`None`: crop the original).
+    pub resize: Option<u32>,
+    /// The crop that gives the output square.
+    pub crop: Crop,
+    /// Probability of a horizontal flip.
+    pub hflip: f64,
+    /// Colour jitter, or none.
+    pub color_jitter: Option<ColorJitter>,
+    /// Standard deviation of the paper's PCA lighting noise (0: off; the paper uses 0.1).
+    pub pca_lighting: f32,
+    /// Per-channel mean subtracted at the end.
+    pub mean: [f32; 3],
+    /// Per-channel standard deviation divided by at the end.
+    pub std: [f32; 3],
+}
+
+/// The shorter side that an evaluation resize uses for an input of `size`: 256 for the paper's
+/// 224 and 227 crops, and the same 256/224 ratio for other sizes.
+pub fn eval_resize(size: u32) -> u32 {
+    if size == 227 {
+        256
+    } else {
+        ((f64::from(size) * 256.0 / 224.0).round()) as u32
+    }
+}
+
+impl AugmentConfig {
+    /// The paper's training augmentation: shorter side to 256 (scaled for other sizes), random
+    /// `size` crops, horizontal flips, PCA lighting with std 0.1.
+    pub fn paper(size: u32) -> Self {
+        Self {
+            resize: Some(eval_resize(size)),
+            crop: Crop::Random { size },
+            hflip: 0.5,
+            color_jitter: None,
+            pca_lighting: 0.1,
+            mean: IMAGENET_MEAN,
+            std: IMAGENET_STD,
+        }
+    }
+
+    /// torchvision's classification reference: `RandomResizedCrop(size)` and flips.
+    pub fn torchvision(size: u32) -> Self {
+        Self {
+            resize: None,
+            crop: Crop::RandomResized {
+                size,
+                scale: [0.08, 1.0],
+                ratio: [3.0 / 4.0, 4.0 / 3.0],
+            },
+            hflip: 0.5,
+            color_jitter: None,
+            pca_lighting: 0.0,
+            mean: IMAGENET_MEAN,
+            std: IMAGENET_STD,
+        }
+    }
+
+    /// Evaluation: shorter side to 256 (scaled), centre crop `size`, nothing random.
+    pub fn eval(size: u32) -> Self {
+        Self {
+            resize: Some(eval_resize(size)),
+            crop: Crop::Center { size },
+            hflip: 0.0,
+            color_jitter: None,
+            pca_lighting: 0.0,
+            mean: IMAGENET_MEAN,
+            std: IMAGENET_STD,
+        }
+    }
+
+    /// Runs the pipeline on one image; returns `[3, size, size]` values in CHW order.
+    pub fn apply(&self, image: &RgbImage, rng: &mut Rng) -> Vec<f32> {
+        let mut square = self.geometric(image, rng);
+        if self.hflip > 0.0 && rng.chance(self.hflip) {
+            image::imageops::flip_horizontal_in_place(&mut square);
+        }
+        let mut pixels: Vec<f32> = square
+            .as_raw()
+            .iter()
+            .map(|&v| f32::from(v) / 255.0)
+            .collect();
+        if let Some(jitter) = &self.color_jitter {
+            color_jitter(&mut pixels, jitter, rng);
+        }
+        if self.pca_lighting > 0.0 {
+            pca_lighting(&mut pixels, self.pca_lighting, rng);
+        }
+        self.finish(&pixels)
+    }
+
+    /// The paper's ten test crops: the four corners and the centre of the resized image, and
+    /// their mirror images, each `[3, size, size]`, normalised, nothing random.
+    pub fn ten_crop(&self, image: &RgbImage) -> Vec<Vec<f32>> {
+        let size = self.crop.size();
+        let (w, h) = resized_dims(image.dimensions(), self.resize);
+        let (mx, my) = (w.saturating_sub(size) as f64, h.saturating_sub(size) as f64);
+        let offsets = [
+            (0.0, 0.0),
+            (mx, 0.0),
+            (0.0, my),
+            (mx, my),
+            (mx / 2.0, my / 2.0),
+        ];
+        let mut crops = Vec::with_capacity(10);
+        for &(ox, oy) in &offsets {
+            let mut square = resample(image, (w, h), (ox, oy), size);
+            crops.push(self.finish(&to_unit(&square)));
+            image::imageops::flip_horizontal_in_place(&mut square);
+            crops.push(self.finish(&to_unit(&square)));
+        }
+        crops
+    }
+
+    fn geometric(&self, image: &RgbImage, rng: &mut Rng) -> RgbImage {
+        let size = self.crop.size();
+        match &self.crop {
+            Crop::Center { .. } => {
+                let (w, h) = resized_dims(image.dimensions(), self.resize);
+                let offset = (
+                    w.saturating_sub(size) as f64 / 2.0,
+                    h.saturating_sub(size) as f64 / 2.0,
+                );
+                resample(image, (w, h), offset, size)
+            }
+            Crop::Random { .. } => {
+                let (w, h) = resized_dims(image.dimensions(), self.resize);
+                let ox = rng.below(w.saturating_sub(size) as usize + 1) as f64;
+                let oy = rng.below(h.saturating_sub(size) as usize + 1) as f64;
+                resample(image, (w, h), (ox, oy), size)
+            }
+            Crop::RandomResized { scale, ratio, .. } => {
+                let (w, h) = resized_dims(image.dimensions(), self.resize);
+                let resized;
+                let source = if (w, h) == image.dimensions() {
+                    image
+                } else {
+                    resized = resample_box(
+                        image,
+                        (
+                            0.0,
+                            0.0,
+                            f64::from(image.width()),
+                            f64::from(image.height()),
+                        ),
+                        (w, h),
+                    );
+                    &resized
+                };
+                let region = random_resized_region((w, h), *scale, *ratio, rng);
+                resample_box(source, region, (size, size))
+            }
+        }
+    }
+
+    fn finish(&self, pixels: &[f32]) -> Vec<f32> {
+        let n = pixels.len() / 3;
+        let mut chw = vec![0.0; pixels.len()];
+        for c in 0..3 {
+            let (mean, std) = (self.mean[c], self.std[c]);
+            for i in 0..n {
+                chw[c * n + i] = (pixels[i * 3 + c] - mean) / std;
+            }
+        }
+        chw
+    }
+}
+
+/// Dimensions after resizing the shorter side to `resize` (aspect ratio kept, as torchvision's
+/// `Resize(int)`), or the original ones.
+fn resized_dims((w, h): (u32, u32), resize: Option<u32>) -> (u32, u32) {
+    match resize {
+        None => (w, h),
+        Some(s) if w <= h => (
+            s,
+            ((f64::from(h) * f64::from(s) / f64::from(w)) as u32).max(s),
+        ),
+        Some(s) => (
+            ((f64::from(w) * f64::from(s) / f64::from(h)) as u32).max(s),
+            s,
+        ),
+    }
+}
+
+/// The `size` x `size` square at `offset` of `image` resized to `dims`, resampled in one pass
+/// from the matching source region. An image smaller than the crop is stretched to fit.
+fn resample(image: &RgbImage, dims: (u32, u32), offset: (f64, f64), size: u32) -> RgbImage {
+    let sx = f64::from(image.width()) / f64::from(dims.0);
+    let sy = f64::from(image.height()) / f64::from(dims.1);
+    let cw = f64::from(size.min(dims.0)) * sx;
+    let ch = f64::from(size.min(dims.1)) * sy;
+    resample_box(image, (offset.0 * sx, offset.1 * sy, cw, ch), (size, size))
+}
+
+/// Resamples the source region `(left, top, width, height)` of `image` to `out` pixels.
+fn resample_box(image: &RgbImage, region: (f64, f64, f64, f64), out: (u32, u32)) -> RgbImage {
+    let (w, h) = image.dimensions();
+    let src = ImageRef::new(w, h, image.as_raw(), PixelType::U8x3)
+        .expect("an RgbImage buffer is width * height * 3 bytes");
+    let mut dst = Image::new(out.0, out.1, PixelType::U8x3);
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+        .crop(region.0, region.1, region.2, region.3);
+    Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .expect("source and destination are both U8x3");
+    RgbImage::from_raw(out.0, out.1, dst.into_vec())
+        .expect("destination is out.0 * out.1 * 3 bytes")
+}
+
+/// torchvision's `RandomResizedCrop.get_params`: ten tries at a region of random area and
+/// aspect ratio, then a centre crop with the ratio clamped into range.
+fn random_resized_region(
+    (w, h): (u32, u32),
+    scale: [f64; 2],
+    ratio: [f64; 2],
+    rng: &mut Rng,
+) -> (f64, f64, f64, f64) {
+    let (wf, hf) = (f64::from(w), f64::from(h));
+    let area = wf * hf;
+    let log_ratio = [ratio[0].ln(), ratio[1].ln()];
+    for _ in 0..10 {
+        let target = area * rng.range(scale[0], scale[1]);
+        let aspect = rng.range(log_ratio[0], log_ratio[1]).exp();
+        let cw = (target * aspect).sqrt().round();
+        let ch = (target / aspect).sqrt().round();
+        if cw > 0.0 && ch > 0.0 && cw <= wf && ch <= hf {
+            let top = rng.below((hf - ch) as usize + 1) as f64;
+            let left = rng.below((wf - cw) as usize + 1) as f64;
+            return (left, top, cw, ch);
+        }
+    }
+    let in_ratio = wf / hf;
+    let (cw, ch) = if in_ratio < ratio[0] {
+        (wf, (wf / ratio[0]).round())
+    } else if in_ratio > ratio[1] {
+        ((hf * ratio[1]).round(), hf)
+    } else {
+        (wf, hf)
+    };
+    ((wf - cw) / 2.0, (hf - ch) / 2.0, cw, ch)
+}
+
+fn to_unit(image: &RgbImage) -> Vec<f32> {
+    image
+        .as_raw()
+        .iter()
+        .map(|&v| f32::from(v) / 255.0)
+        .collect()
+}
+
+/// Brightness, contrast, then saturation, each with a factor from `[1 - s, 1 + s]`, on HWC
+/// [0, 1] pixels, clamped to [0, 1] after each step as torchvision does.
+fn color_jitter(pixels: &mut [f32], jitter: &ColorJitter, rng: &mut Rng) {
+    let mut factor = |s: f32| rng.range(f64::from((1.0 - s).max(0.0)), f64::from(1.0 + s)) as f32;
+    let grey = |p: &[f32]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+    if jitter.brightness > 0.0 {
+        let f = factor(jitter.brightness);
+        pixels
+            .iter_mut()
+            .for_each(|v| *v = (*v * f).clamp(0.0, 1.0));
+    }
+    if jitter.contrast > 0.0 {
+        let f = factor(jitter.contrast);
+        let mean = pixels.chunks_exact(3).map(grey).sum::<f32>() / (pixels.len() / 3).max(1) as f32;
+        pixels
+            .iter_mut()
+            .for_each(|v| *v = ((*v - mean) * f + mean).clamp(0.0, 1.0));
+    }
+    if jitter.saturation > 0.0 {
+        let f = factor(jitter.saturation);
+        for p in pixels.chunks_exact_mut(3) {
+            let g = grey(p);
+            p.iter_mut()
+                .for_each(|v| *v = ((*v - g) * f + g).clamp(0.0, 1.0));
+        }
+    }
+}
+
+/// The paper's PCA lighting: `alpha ~ N(0, std)^3`, add `eigvec * (alpha * eigval)` to every
+/// pixel (not clamped, as in the paper and torchvision's reference `Lighting`).
+fn pca_lighting(pixels: &mut [f32], std: f32, rng: &mut Rng) {
+    let alpha: [f32; 3] = std::array::from_fn(|_| rng.normal() as f32 * std);
+    let offset: [f32; 3] = std::array::from_fn(|c| {
+        (0..3)
+            .map(|k| IMAGENET_EIGVEC[c][k] * alpha[k] * IMAGENET_EIGVAL[k])
+            .sum()
+    });
+    for p in pixels.chunks_exact_mut(3) {
+        p.iter_mut().zip(offset).for_each(|(v, o)| *v += o);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 128])
+        })
+    }
+
+    #[test]
+    fn presets_give_the_crop_size_in_chw() {
+        let img = gradient(300, 200);
+        let mut rng = Rng::for_item(0, 0, 0);
+        for config in [
+            AugmentConfig::paper(224),
+            AugmentConfig::torchvision(224),
+            AugmentConfig::eval(224),
+        ] {
+            assert_eq!(config.apply(&img, &mut rng).len(), 3 * 224 * 224);
+        }
+        assert_eq!(AugmentConfig::eval(227).resize, Some(256));
+        assert_eq!(AugmentConfig::eval(64).resize, Some(73));
+    }
+
+    #[test]
+    fn same_seed_epoch_index_same_output() {
+        let img = gradient(120, 90);
+        let config = AugmentConfig::paper(64);
+        let a = config.apply(&img, &mut Rng::for_item(1, 2, 3));
+        let b = config.apply(&img, &mut Rng::for_item(1, 2, 3));
+        let c = config.apply(&img, &mut Rng::for_item(1, 3, 3));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn eval_is_the_centre_of_the_resized_image() {
+        // 512x256 -> shorter side 256 -> 512x256; the centre 224 square spans x in [144, 368).
+        let img = gradient(512, 256);
+        let mut config = AugmentConfig::eval(224);
+        config.mean = [0.0; 3];
+        config.std = [1.0; 3];
+        let out = config.apply(&img, &mut Rng::for_item(0, 0, 0));
+        let red = &out[..224 * 224];
+        let first = red[112 * 224];
+        let last = red[112 * 224 + 223];
+        assert!((first - 144.0 / 512.0).abs() < 0.02, "{first}");
+        assert!((last - 367.0 / 512.0).abs() < 0.02, "{last}");
+        // eval is deterministic whatever the rng
+        assert_eq!(out, config.apply(&img, &mut Rng::for_item(9, 9, 9)));
+    }
+
+    #[test]
+    fn normalisation_uses_mean_and_std() {
+        let img = RgbImage::from_pixel(50, 50, image::Rgb([255, 0, 128]));
+        let config = AugmentConfig::eval(32);
+        let out = config.apply(&img, &mut Rng::for_item(0, 0, 0));
+        let n = 32 * 32;
+        assert!((out[0] - (1.0 - 0.485) / 0.229).abs() < 1e-5);
+        assert!((out[n] - (0.0 - 0.456) / 0.224).abs() < 1e-5);
+        assert!((out[2 * n] - (128.0 / 255.0 - 0.406) / 0.225).abs() < 1e-5);
+    }
+
+    #[test]
+    fn flips_happen_about_half_the_time_and_mirror_the_image() {
+        let img = gradient(64, 64);
+        let mut config = AugmentConfig::eval(64);
+        config.resize = None;
+        config.hflip = 0.5;
+        let plain = AugmentConfig {
+            hflip: 0.0,
+            ..config.clone()
+        }
+        .apply(&img, &mut Rng::for_item(0, 0, 0));
+        let flipped = (0..200)
+            .filter(|&i| config.apply(&img, &mut Rng::for_item(0, 0, i)) != plain)
+            .count();
+        assert!((70..130).contains(&flipped), "{flipped}");
+    }
+
+    #[test]
+    fn pca_lighting_shifts_every_pixel_by_the_same_colour() {
+        let img = gradient(40, 40);
+        let mut config = AugmentConfig::eval(32);
+        config.resize = Some(32);
+        let base = config.apply(&img, &mut Rng::for_item(0, 0, 0));
+        config.pca_lighting = 0.1;
+        let lit = config.apply(&img, &mut Rng::for_item(0, 0, 0));
+        let n = 32 * 32;
+        for c in 0..3 {
+            let d0 = lit[c * n] - base[c * n];
+            assert!((0..n).all(|i| (lit[c * n + i] - base[c * n + i] - d0).abs() < 1e-5));
+        }
+        assert_ne!(base, lit);
+    }
+
+    #[test]
+    fn random_resized_regions_stay_inside_and_respect_the_ranges() {
+        let mut rng = Rng::for_item(5, 0, 0);
+        for _ in 0..500 {
+            let (l, t, w, h) =
+                random_resized_region((300, 200), [0.08, 1.0], [0.75, 4.0 / 3.0], &mut rng);
+            assert!(l >= 0.0 && t >= 0.0 && l + w <= 300.0 && t + h <= 200.0);
+            assert!(w * h >= 0.07 * 60000.0);
+        }
+    }
+
+    #[test]
+    fn ten_crop_gives_ten_crops_with_mirrored_pairs() {
+        let img = gradient(100, 80);
+        let crops = AugmentConfig::eval(64).ten_crop(&img);
+        assert_eq!(crops.len(), 10);
+        assert!(crops.iter().all(|c| c.len() == 3 * 64 * 64));
+        // crop 1 is crop 0 mirrored: first row reversed
+        let row0: Vec<f32> = crops[0][..64].to_vec();
+        let mut row1: Vec<f32> = crops[1][..64].to_vec();
+        row1.reverse();
+        assert_eq!(row0, row1);
+        assert_ne!(crops[0], crops[2]);
+    }
+}
