@@ -9,12 +9,16 @@
 //! - [`synthetic`]: the built-in procedurally generated dataset (no files, no network).
 //! - [`folder`]: ImageFolder layouts (`root/<class>/*`, `root/{train,val}/<class>/*`).
 //! - [`decode`]: content-sniffed decoding to upright RGB8, truncated-JPEG detection.
+//! - [`augment`]: the staged augmentation pipeline (presets `paper`, `torchvision`, `eval`, and
+//!   ten-crop), deterministic per (seed, epoch, index).
+//! - [`loader`]: parallel decode + augment into Burn tensors, skipping and counting bad files.
 //! - [`ImageDataset`]: the trait every source implements.
 
 pub mod augment;
 pub mod dataset;
 pub mod decode;
 pub mod folder;
+pub mod loader;
 pub mod rng;
 pub mod synthetic;
 
