@@ -60,19 +60,60 @@ impl ImageFolder {
         if classes.is_empty() {
             return Err(FolderError::NoClasses(root));
         }
+        let folder = Self::with_classes(&root, &classes)?;
+        for class in &folder.empty_classes {
+            let label = folder
+                .classes
+                .iter()
+                .position(|c| c == class)
+                .unwrap_or_default();
+            log::warn!(
+                "{}: class folder `{class}` has no images; it keeps label {label}",
+                root.display()
+            );
+        }
+        Ok(folder)
+    }
+
+    /// The train and val splits of `root/{train,val}/<class>/*`. The val split uses the train
+    /// split's classes, so labels agree even if a class is missing from val.
+    pub fn splits(root: impl AsRef<Path>) -> Result<(Self, Self), FolderError> {
+        let root = root.as_ref();
+        let train = Self::new(root.join("train"))?;
+        let val = Self::with_classes(root.join("val"), train.classes())?;
+        Ok((train, val))
+    }
+
+    /// Indexes `root/<class>/*` for the given classes (e.g. the train split's), so that labels
+    /// agree with another split. A class folder missing here keeps its label with no items; a
+    /// folder that is not one of `classes` is ignored with a warning.
+    pub fn with_classes(root: impl AsRef<Path>, classes: &[String]) -> Result<Self, FolderError> {
+        let root = root.as_ref().to_path_buf();
+        if !root.is_dir() {
+            return Err(FolderError::Missing(root));
+        }
+        for dir in read_dir(&root)?.into_iter().filter(|p| p.is_dir()) {
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !name.starts_with('.') && !classes.contains(&name) {
+                log::warn!(
+                    "{}: folder `{name}` is not a known class; ignored",
+                    root.display()
+                );
+            }
+        }
         let mut items = Vec::new();
         let mut empty_classes = Vec::new();
         for (label, class) in classes.iter().enumerate() {
-            let mut files: Vec<PathBuf> = read_dir(&root.join(class))?
-                .into_iter()
-                .filter(|p| p.is_file() && has_image_extension(p))
-                .collect();
-            files.sort();
+            let dir = root.join(class);
+            let files = if dir.is_dir() {
+                list_images(&dir)?
+            } else {
+                Vec::new()
+            };
             if files.is_empty() {
-                log::warn!(
-                    "{}: class folder `{class}` has no images; it keeps label {label}",
-                    root.display()
-                );
                 empty_classes.push(class.clone());
             }
             items.extend(files.into_iter().map(|f| (f, label)));
@@ -82,41 +123,15 @@ impl ImageFolder {
         }
         Ok(Self {
             root,
-            classes,
+            classes: classes.to_vec(),
             items,
             empty_classes,
         })
     }
 
-    /// The train and val splits of `root/{train,val}/<class>/*`. The val split uses the train
-    /// split's classes, so labels agree even if a class is missing from val.
-    pub fn splits(root: impl AsRef<Path>) -> Result<(Self, Self), FolderError> {
-        let root = root.as_ref();
-        let train = Self::new(root.join("train"))?;
-        let mut val = Self::new(root.join("val"))?;
-        if val.classes != train.classes {
-            let mut items = Vec::new();
-            for (label, class) in train.classes.iter().enumerate() {
-                let dir = val.root.join(class);
-                if dir.is_dir() {
-                    let mut files: Vec<PathBuf> = read_dir(&dir)?
-                        .into_iter()
-                        .filter(|p| p.is_file() && has_image_extension(p))
-                        .collect();
-                    files.sort();
-                    items.extend(files.into_iter().map(|f| (f, label)));
-                }
-            }
-            for class in val.classes.iter().filter(|c| !train.classes.contains(c)) {
-                log::warn!(
-                    "{}: val class `{class}` is not a train class; ignored",
-                    root.display()
-                );
-            }
-            val.classes = train.classes.clone();
-            val.items = items;
-        }
-        Ok((train, val))
+    /// The folder this split was indexed from.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     /// The indexed files and their labels.
@@ -154,6 +169,16 @@ impl ImageDataset for ImageFolder {
     fn classes(&self) -> &[String] {
         &self.classes
     }
+}
+
+/// The image files directly in `dir`, sorted.
+fn list_images(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
+    let mut files: Vec<PathBuf> = read_dir(dir)?
+        .into_iter()
+        .filter(|p| p.is_file() && has_image_extension(p))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 fn has_image_extension(path: &Path) -> bool {

@@ -8,6 +8,8 @@
 //!
 //! - [`synthetic`]: the built-in procedurally generated dataset (no files, no network).
 //! - [`folder`]: ImageFolder layouts (`root/<class>/*`, `root/{train,val}/<class>/*`).
+//! - [`imagenet`]: ILSVRC-2012 layouts (val in class folders, or flat with a labels file).
+//! - [`cifar`]: CIFAR-10's binary batches.
 //! - [`decode`]: content-sniffed decoding to upright RGB8, truncated-JPEG detection.
 //! - [`augment`]: the staged augmentation pipeline (presets `paper`, `torchvision`, `eval`, and
 //!   ten-crop), deterministic per (seed, epoch, index).
@@ -15,9 +17,11 @@
 //! - [`ImageDataset`]: the trait every source implements.
 
 pub mod augment;
+pub mod cifar;
 pub mod dataset;
 pub mod decode;
 pub mod folder;
+pub mod imagenet;
 pub mod loader;
 pub mod rng;
 pub mod synthetic;

@@ -184,8 +184,14 @@ pub fn parse_device(spec: &str) -> Result<Device, DeviceError> {
 
 /// The device named by `BURN_DEVICE`, or [`default_device`] when it is unset or empty.
 pub fn device_from_env() -> Result<Device, DeviceError> {
-    match std::env::var(DEVICE_ENV) {
-        Ok(spec) if !spec.trim().is_empty() => parse_device(&spec),
+    select_device(std::env::var(DEVICE_ENV).ok().as_deref())
+}
+
+/// The device a user asked for (`--device`, `BURN_DEVICE`), or [`default_device`] when the
+/// request is absent or blank.
+pub fn select_device(spec: Option<&str>) -> Result<Device, DeviceError> {
+    match spec {
+        Some(spec) if !spec.trim().is_empty() => parse_device(spec),
         _ => default_device(),
     }
 }
@@ -289,5 +295,25 @@ mod tests {
     #[test]
     fn default_is_flex_without_a_gpu_backend() {
         assert_eq!(default_device().expect("a backend"), Device::flex());
+        assert_eq!(select_device(None).expect("a backend"), Device::flex());
+        assert_eq!(
+            select_device(Some("  ")).expect("a backend"),
+            Device::flex()
+        );
+    }
+
+    #[cfg(feature = "ndarray")]
+    #[test]
+    fn a_requested_device_wins_over_the_default() {
+        #[allow(deprecated)] // ndarray is deprecated in Burn 0.22 but supported here
+        let ndarray = Device::ndarray();
+        assert_eq!(
+            select_device(Some("ndarray")).expect("compiled in"),
+            ndarray
+        );
+        assert!(matches!(
+            select_device(Some("tpu")),
+            Err(DeviceError::Unknown { .. })
+        ));
     }
 }
