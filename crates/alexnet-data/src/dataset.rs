@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use crate::decode::decode_file;
+
 use image::RgbImage;
 
 /// One labelled image.
@@ -53,4 +55,23 @@ pub trait ImageDataset: Send + Sync {
 
     /// Class names, in label order.
     fn classes(&self) -> &[String];
+}
+
+/// Decodes item `index` of a list of (file, label) pairs: the `get` of every file-backed dataset.
+pub(crate) fn decode_listed(
+    items: &[(PathBuf, usize)],
+    index: usize,
+) -> Result<Sample, SampleError> {
+    let (path, label) = items
+        .get(index)
+        .ok_or_else(|| SampleError::out_of_range(index, items.len()))?;
+    let image = decode_file(path).map_err(|e| SampleError {
+        index,
+        path: Some(path.clone()),
+        reason: e.to_string(),
+    })?;
+    Ok(Sample {
+        image,
+        label: *label,
+    })
 }

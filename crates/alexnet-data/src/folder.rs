@@ -5,8 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{ImageDataset, Sample, SampleError};
-use crate::decode::decode_file;
+use crate::dataset::{ImageDataset, Sample, SampleError, decode_listed};
 
 /// Image file extensions indexed (compared case-insensitively). The content decides the
 /// decoder; the extension only decides what is indexed.
@@ -151,19 +150,7 @@ impl ImageDataset for ImageFolder {
     }
 
     fn get(&self, index: usize) -> Result<Sample, SampleError> {
-        let (path, label) = self
-            .items
-            .get(index)
-            .ok_or_else(|| SampleError::out_of_range(index, self.items.len()))?;
-        let image = decode_file(path).map_err(|e| SampleError {
-            index,
-            path: Some(path.clone()),
-            reason: e.to_string(),
-        })?;
-        Ok(Sample {
-            image,
-            label: *label,
-        })
+        decode_listed(&self.items, index)
     }
 
     fn classes(&self) -> &[String] {

@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{ImageDataset, Sample, SampleError};
-use crate::decode::decode_file;
+use crate::dataset::{ImageDataset, Sample, SampleError, decode_listed};
 use crate::folder::{FolderError, ImageFolder};
 
 /// A problem with an ImageNet directory or labels file.
@@ -119,19 +118,7 @@ impl ImageDataset for LabelledFiles {
     }
 
     fn get(&self, index: usize) -> Result<Sample, SampleError> {
-        let (path, label) = self
-            .items
-            .get(index)
-            .ok_or_else(|| SampleError::out_of_range(index, self.items.len()))?;
-        let image = decode_file(path).map_err(|e| SampleError {
-            index,
-            path: Some(path.clone()),
-            reason: e.to_string(),
-        })?;
-        Ok(Sample {
-            image,
-            label: *label,
-        })
+        decode_listed(&self.items, index)
     }
 
     fn classes(&self) -> &[String] {
