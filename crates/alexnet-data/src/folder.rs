@@ -128,6 +128,24 @@ impl ImageFolder {
         })
     }
 
+    /// A dataset of already-labelled files (e.g. a flat ImageNet val folder and its labels file).
+    pub(crate) fn from_labelled(
+        root: PathBuf,
+        classes: Vec<String>,
+        items: Vec<(PathBuf, usize)>,
+    ) -> Self {
+        let empty_classes = (0..classes.len())
+            .filter(|&label| !items.iter().any(|&(_, l)| l == label))
+            .map(|label| classes[label].clone())
+            .collect();
+        Self {
+            root,
+            classes,
+            items,
+            empty_classes,
+        }
+    }
+
     /// The folder this split was indexed from.
     pub fn root(&self) -> &Path {
         &self.root

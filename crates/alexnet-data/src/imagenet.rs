@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{ImageDataset, Sample, SampleError, decode_listed};
+use crate::dataset::ImageDataset;
 use crate::folder::{FolderError, ImageFolder};
 
 /// A problem with an ImageNet directory or labels file.
@@ -38,108 +38,83 @@ pub enum ImageNetError {
     NoLabels(PathBuf),
 }
 
-/// A flat folder of images labelled by a labels file.
-#[derive(Debug, Clone)]
-pub struct LabelledFiles {
-    classes: Vec<String>,
-    items: Vec<(PathBuf, usize)>,
-}
-
-impl LabelledFiles {
-    /// Reads `labels` for the images in `dir`, with `classes` (sorted wnids) giving the indices.
-    /// Lines naming a file that is not in `dir` are an error, so a wrong labels file is caught
-    /// before training.
-    pub fn new(dir: &Path, labels: &Path, classes: &[String]) -> Result<Self, ImageNetError> {
-        let text = std::fs::read_to_string(labels).map_err(|source| ImageNetError::Io {
+/// Reads a labels file for the images of the flat folder `dir`, with `classes` (sorted wnids)
+/// giving the indices. Lines naming a file that is not in `dir` are an error, so a wrong labels file is caught
+/// before training.
+pub fn labelled_files(
+    dir: &Path,
+    labels: &Path,
+    classes: &[String],
+) -> Result<ImageFolder, ImageNetError> {
+    let text = std::fs::read_to_string(labels).map_err(|source| ImageNetError::Io {
+        path: labels.to_path_buf(),
+        source,
+    })?;
+    let index: HashMap<&str, usize> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let mut items = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let bad = |reason: String| ImageNetError::BadLine {
             path: labels.to_path_buf(),
-            source,
-        })?;
-        let index: HashMap<&str, usize> = classes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.as_str(), i))
-            .collect();
-        let mut items = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let bad = |reason: String| ImageNetError::BadLine {
-                path: labels.to_path_buf(),
-                line: n + 1,
-                reason,
-            };
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let (name, label) = match line.split_once(',') {
-                Some((name, rest)) => (name.trim(), rest.split_whitespace().next().unwrap_or("")),
-                None => {
-                    let mut parts = line.split_whitespace();
-                    (parts.next().unwrap_or(""), parts.next().unwrap_or(""))
-                }
-            };
-            if n == 0
-                && label.parse::<usize>().is_err()
-                && !index.contains_key(label)
-                && line.contains(',')
-            {
-                continue; // a CSV header such as `ImageId,PredictionString`
-            }
-            let label = match label.parse::<usize>() {
-                Ok(i) if i < classes.len() => i,
-                Ok(i) => {
-                    return Err(bad(format!(
-                        "label {i} is not below the {} classes",
-                        classes.len()
-                    )));
-                }
-                Err(_) => *index
-                    .get(label)
-                    .ok_or_else(|| bad(format!("unknown class `{label}`")))?,
-            };
-            let mut path = dir.join(name);
-            if !path.is_file() {
-                path = dir.join(format!("{name}.JPEG"));
-            }
-            if !path.is_file() {
-                return Err(bad(format!("no image `{name}` in {}", dir.display())));
-            }
-            items.push((path, label));
+            line: n + 1,
+            reason,
+        };
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
         }
-        Ok(Self {
-            classes: classes.to_vec(),
-            items,
-        })
+        let (name, label) = match line.split_once(',') {
+            Some((name, rest)) => (name.trim(), rest.split_whitespace().next().unwrap_or("")),
+            None => {
+                let mut parts = line.split_whitespace();
+                (parts.next().unwrap_or(""), parts.next().unwrap_or(""))
+            }
+        };
+        if n == 0
+            && label.parse::<usize>().is_err()
+            && !index.contains_key(label)
+            && line.contains(',')
+        {
+            continue; // a CSV header such as `ImageId,PredictionString`
+        }
+        let label = match label.parse::<usize>() {
+            Ok(i) if i < classes.len() => i,
+            Ok(i) => {
+                return Err(bad(format!(
+                    "label {i} is not below the {} classes",
+                    classes.len()
+                )));
+            }
+            Err(_) => *index
+                .get(label)
+                .ok_or_else(|| bad(format!("unknown class `{label}`")))?,
+        };
+        let mut path = dir.join(name);
+        if !path.is_file() {
+            path = dir.join(format!("{name}.JPEG"));
+        }
+        if !path.is_file() {
+            return Err(bad(format!("no image `{name}` in {}", dir.display())));
+        }
+        items.push((path, label));
     }
+    Ok(ImageFolder::from_labelled(
+        dir.to_path_buf(),
+        classes.to_vec(),
+        items,
+    ))
 }
 
-impl ImageDataset for LabelledFiles {
-    fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    fn get(&self, index: usize) -> Result<Sample, SampleError> {
-        decode_listed(&self.items, index)
-    }
-
-    fn classes(&self) -> &[String] {
-        &self.classes
-    }
-}
-
-/// The val split of an ImageNet directory: class folders, or flat with a labels file.
-pub enum ImageNetVal {
-    /// `val/<wnid>/*`.
-    Folders(ImageFolder),
-    /// `val/*` with a labels file.
-    Flat(LabelledFiles),
-}
-
-/// Opens `root/train` and `root/val`; a flat `val/` needs `labels` (default
+/// Opens `root/train` and `root/val` (in class folders, or flat with a labels file), both
+/// labelled by the train classes. A flat `val/` needs `labels` (default
 /// `root/val_labels.txt`, then `root/LOC_val_solution.csv`).
 pub fn open(
     root: &Path,
     labels: Option<&Path>,
-) -> Result<(ImageFolder, ImageNetVal), ImageNetError> {
+) -> Result<(ImageFolder, ImageFolder), ImageNetError> {
     let train = ImageFolder::new(root.join("train"))?;
     let val_dir = root.join("val");
     let has_class_folders = std::fs::read_dir(&val_dir)
@@ -151,7 +126,7 @@ pub fn open(
         .any(|e| e.path().is_dir());
     if has_class_folders {
         let val = ImageFolder::with_classes(&val_dir, train.classes())?;
-        return Ok((train, ImageNetVal::Folders(val)));
+        return Ok((train, val));
     }
     let labels = match labels {
         Some(path) => path.to_path_buf(),
@@ -161,6 +136,6 @@ pub fn open(
             .find(|p| p.is_file())
             .ok_or_else(|| ImageNetError::NoLabels(val_dir.clone()))?,
     };
-    let val = LabelledFiles::new(&val_dir, &labels, train.classes())?;
-    Ok((train, ImageNetVal::Flat(val)))
+    let val = labelled_files(&val_dir, &labels, train.classes())?;
+    Ok((train, val))
 }

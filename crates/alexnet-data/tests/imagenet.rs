@@ -5,7 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use alexnet_data::ImageDataset;
-use alexnet_data::imagenet::{ImageNetError, ImageNetVal, open};
+use alexnet_data::ImageFolder;
+use alexnet_data::imagenet::{ImageNetError, open};
 
 fn put(root: &Path, rel: &str) {
     let bytes = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rgb.jpg"))
@@ -24,13 +25,10 @@ fn tree() -> tempfile::TempDir {
     dir
 }
 
-fn flat_labels(val: ImageNetVal) -> Vec<usize> {
-    match val {
-        ImageNetVal::Flat(v) => (0..v.len())
-            .map(|i| v.get(i).expect("decodes").label)
-            .collect(),
-        ImageNetVal::Folders(_) => panic!("expected a flat val"),
-    }
+fn flat_labels(val: ImageFolder) -> Vec<usize> {
+    (0..val.len())
+        .map(|i| val.get(i).expect("decodes").label)
+        .collect()
 }
 
 #[test]
@@ -65,13 +63,9 @@ fn val_in_class_folders_uses_train_classes() {
     put(dir.path(), "train/n02/a.JPEG");
     put(dir.path(), "val/n02/b.JPEG");
     let (_, val) = open(dir.path(), None).expect("opens");
-    match val {
-        ImageNetVal::Folders(v) => {
-            assert_eq!(v.classes(), ["n01", "n02"]);
-            assert_eq!(v.get(0).expect("decodes").label, 1);
-        }
-        ImageNetVal::Flat(_) => panic!("expected folders"),
-    }
+    assert_eq!(val.classes(), ["n01", "n02"]);
+    assert_eq!(val.empty_classes(), ["n01"]);
+    assert_eq!(val.get(0).expect("decodes").label, 1);
 }
 
 #[test]
@@ -87,20 +81,16 @@ fn bad_labels_files_are_errors_naming_the_line() {
         "ILSVRC2012_val_00000001.JPEG 0\nILSVRC2012_val_00000002.JPEG n99999999\n",
     )
     .expect("write");
-    let err = open(dir.path(), Some(&labels))
-        .err()
-        .expect("unknown class");
+    let err = open(dir.path(), Some(&labels)).expect_err("unknown class");
     assert!(
         matches!(err, ImageNetError::BadLine { line: 2, .. }),
         "{err}"
     );
     assert!(err.to_string().contains("n99999999"));
     fs::write(&labels, "missing.JPEG 0\n").expect("write");
-    let err = open(dir.path(), Some(&labels)).err().expect("missing file");
+    let err = open(dir.path(), Some(&labels)).expect_err("missing file");
     assert!(err.to_string().contains("no image `missing.JPEG`"), "{err}");
     fs::write(&labels, "ILSVRC2012_val_00000001.JPEG 7\n").expect("write");
-    let err = open(dir.path(), Some(&labels))
-        .err()
-        .expect("label out of range");
+    let err = open(dir.path(), Some(&labels)).expect_err("label out of range");
     assert!(err.to_string().contains("label 7"), "{err}");
 }
