@@ -94,6 +94,62 @@ pub struct AugmentConfig {
     pub std: [f32; 3],
 }
 
+/// A named augmentation recipe, as the trainer's `--aug` flag and a run's `config.json` spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// [`AugmentConfig::paper`].
+    Paper,
+    /// [`AugmentConfig::torchvision`].
+    Torchvision,
+    /// [`AugmentConfig::eval`].
+    Eval,
+    /// No augmentation for training: the deterministic eval transform (resize, centre crop,
+    /// normalise), as torchvision users get by passing the eval transform to a train set.
+    None,
+}
+
+impl Preset {
+    /// Every preset with its name, in the order they are listed to users.
+    pub const ALL: [(&'static str, Preset); 4] = [
+        ("paper", Preset::Paper),
+        ("torchvision", Preset::Torchvision),
+        ("eval", Preset::Eval),
+        ("none", Preset::None),
+    ];
+
+    /// The name `FromStr` and serde accept.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("none", |(n, _)| n)
+    }
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An augmentation preset name that is not one of [`Preset::ALL`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown augmentation preset `{0}` (expected one of: paper, torchvision, eval, none)")]
+pub struct UnknownPreset(pub String);
+
+impl std::str::FromStr for Preset {
+    type Err = UnknownPreset;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(s))
+            .map(|(_, p)| *p)
+            .ok_or_else(|| UnknownPreset(s.to_owned()))
+    }
+}
+
 /// The shorter side that an evaluation resize uses for an input of `size`: 256 for the paper's
 /// 224 and 227 crops, and the same 256/224 ratio for other sizes.
 pub fn eval_resize(size: u32) -> u32 {
@@ -105,6 +161,15 @@ pub fn eval_resize(size: u32) -> u32 {
 }
 
 impl AugmentConfig {
+    /// The configuration of `preset` for `size` x `size` outputs.
+    pub fn preset(preset: Preset, size: u32) -> Self {
+        match preset {
+            Preset::Paper => Self::paper(size),
+            Preset::Torchvision => Self::torchvision(size),
+            Preset::Eval | Preset::None => Self::eval(size),
+        }
+    }
+
     /// The paper's training augmentation: shorter side to 256 (scaled for other sizes), random
     /// `size` crops, horizontal flips, PCA lighting with std 0.1.
     pub fn paper(size: u32) -> Self {
@@ -180,7 +245,7 @@ impl AugmentConfig {
             (mx, 0.0),
             (0.0, my),
             (mx, my),
-            (mx / 2.0, my / 2.0),
+            centre_offset((w, h), size),
         ];
         let mut crops = Vec::with_capacity(10);
         for &(ox, oy) in &offsets {
@@ -197,11 +262,7 @@ impl AugmentConfig {
         match &self.crop {
             Crop::Center { .. } => {
                 let (w, h) = resized_dims(image.dimensions(), self.resize);
-                let offset = (
-                    w.saturating_sub(size) as f64 / 2.0,
-                    h.saturating_sub(size) as f64 / 2.0,
-                );
-                resample(image, (w, h), offset, size)
+                resample(image, (w, h), centre_offset((w, h), size), size)
             }
             Crop::Random { .. } => {
                 let (w, h) = resized_dims(image.dimensions(), self.resize);
@@ -260,6 +321,13 @@ fn resized_dims((w, h): (u32, u32), resize: Option<u32>) -> (u32, u32) {
             s,
         ),
     }
+}
+
+/// torchvision's `center_crop` offset into a `w` x `h` image: `int(round((w - size) / 2))`,
+/// with Python's rounding of halves to even, so the crop starts on a whole pixel.
+fn centre_offset((w, h): (u32, u32), size: u32) -> (f64, f64) {
+    let half = |d: u32| (f64::from(d.saturating_sub(size)) / 2.0).round_ties_even();
+    (half(w), half(h))
 }
 
 /// The `size` x `size` square at `offset` of `image` resized to `dims`, resampled in one pass
@@ -491,5 +559,86 @@ mod tests {
         row1.reverse();
         assert_eq!(row0, row1);
         assert_ne!(crops[0], crops[2]);
+    }
+
+    #[test]
+    fn presets_parse_case_insensitively_and_round_trip_through_serde() {
+        for (name, preset) in Preset::ALL {
+            assert_eq!(name.parse::<Preset>().expect("known"), preset);
+            assert_eq!(name.to_uppercase().parse::<Preset>().expect("known"), preset);
+            assert_eq!(preset.to_string(), name);
+            let json = serde_json::to_string(&preset).expect("serialises");
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<Preset>(&json).expect("parses"), preset);
+        }
+        let err = "cutmix".parse::<Preset>().expect_err("unknown");
+        assert!(err.to_string().contains("`cutmix`") && err.to_string().contains("paper"));
+        assert_eq!(AugmentConfig::preset(Preset::None, 64), AugmentConfig::eval(64));
+        assert_eq!(AugmentConfig::preset(Preset::Paper, 64), AugmentConfig::paper(64));
+    }
+
+    #[test]
+    fn pca_lighting_alphas_have_mean_zero_and_the_configured_std() {
+        // Recover alpha from the colour shift: shift = V (alpha * eigval), V orthonormal.
+        let n = 4000;
+        let mut sums = [0.0f64; 3];
+        let mut squares = [0.0f64; 3];
+        for i in 0..n {
+            let mut pixel = [0.5f32; 3];
+            pca_lighting(&mut pixel, 0.1, &mut Rng::for_item(3, 0, i));
+            for k in 0..3 {
+                let projected: f32 = (0..3)
+                    .map(|c| IMAGENET_EIGVEC[c][k] * (pixel[c] - 0.5))
+                    .sum();
+                let alpha = f64::from(projected / IMAGENET_EIGVAL[k]);
+                sums[k] += alpha;
+                squares[k] += alpha * alpha;
+            }
+        }
+        for k in 0..3 {
+            let mean = sums[k] / n as f64;
+            let std = (squares[k] / n as f64 - mean * mean).sqrt();
+            assert!(mean.abs() < 0.01, "alpha {k} mean {mean}");
+            assert!((std - 0.1).abs() < 0.01, "alpha {k} std {std}");
+        }
+    }
+
+    #[test]
+    fn ten_crop_takes_the_corners_and_the_rounded_centre() {
+        // Each pixel encodes its position: R = 2x, G = 3y.
+        let img = RgbImage::from_fn(100, 80, |x, y| image::Rgb([(2 * x) as u8, (3 * y) as u8, 0]));
+        let mut config = AugmentConfig::eval(64);
+        config.resize = None;
+        config.mean = [0.0; 3];
+        config.std = [1.0; 3];
+        let crops = config.ten_crop(&img);
+        let n = 64 * 64;
+        let origin = |crop: &[f32]| {
+            let (r, g) = (crop[0] * 255.0, crop[n] * 255.0);
+            ((r / 2.0).round() as u32, (g / 3.0).round() as u32)
+        };
+        // tl, tr, bl, br, centre: margins 36 and 16; centre offsets round(18) and round(8)
+        let expected = [(0, 0), (36, 0), (0, 16), (36, 16), (18, 8)];
+        for (k, &xy) in expected.iter().enumerate() {
+            assert_eq!(origin(&crops[2 * k]), xy, "crop {}", 2 * k);
+        }
+        // the centre crop is the eval crop
+        let eval = config.apply(&img, &mut Rng::for_item(0, 0, 0));
+        assert_eq!(crops[8], eval);
+    }
+
+    #[test]
+    fn a_one_pixel_image_becomes_a_uniform_crop() {
+        let img = RgbImage::from_pixel(1, 1, image::Rgb([10, 200, 30]));
+        for config in [
+            AugmentConfig::paper(32),
+            AugmentConfig::torchvision(32),
+            AugmentConfig::eval(32),
+        ] {
+            let out = config.apply(&img, &mut Rng::for_item(0, 0, 0));
+            assert_eq!(out.len(), 3 * 32 * 32);
+            assert!(out.iter().all(|v| v.is_finite()));
+        }
+        assert_eq!(AugmentConfig::eval(32).ten_crop(&img).len(), 10);
     }
 }

@@ -26,7 +26,7 @@ pub mod loader;
 pub mod rng;
 pub mod synthetic;
 
-pub use augment::{AugmentConfig, ColorJitter, Crop};
+pub use augment::{AugmentConfig, ColorJitter, Crop, Preset};
 pub use dataset::{ImageDataset, Sample, SampleError};
 pub use decode::{DecodeError, decode_bytes, decode_file};
 pub use folder::{FolderError, ImageFolder};
