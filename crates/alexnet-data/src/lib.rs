@@ -10,6 +10,7 @@
 //! - [`folder`]: ImageFolder layouts (`root/<class>/*`, `root/{train,val}/<class>/*`).
 //! - [`imagenet`]: ILSVRC-2012 layouts (val in class folders, or flat with a labels file).
 //! - [`cifar`]: CIFAR-10's binary batches.
+//! - [`download`]: CIFAR-10 and Imagenette downloads (resumable, checksummed, safe extraction).
 //! - [`decode`]: content-sniffed decoding to upright RGB8, truncated-JPEG detection.
 //! - [`augment`]: the staged augmentation pipeline (presets `paper`, `torchvision`, `eval`, and
 //!   ten-crop), deterministic per (seed, epoch, index).
@@ -20,6 +21,7 @@ pub mod augment;
 pub mod cifar;
 pub mod dataset;
 pub mod decode;
+pub mod download;
 pub mod folder;
 pub mod imagenet;
 pub mod loader;
