@@ -9,6 +9,7 @@
 //! - [`synthetic`]: the built-in procedurally generated dataset (no files, no network).
 //! - [`folder`]: ImageFolder layouts (`root/<class>/*`, `root/{train,val}/<class>/*`).
 //! - [`imagenet`]: ILSVRC-2012 layouts (val in class folders, or flat with a labels file).
+//! - [`imagenette`]: fast.ai's Imagenette (10 ImageNet classes), with its noisy-label CSV.
 //! - [`cifar`]: CIFAR-10's binary batches.
 //! - [`download`]: CIFAR-10 and Imagenette downloads (resumable, checksummed, safe extraction).
 //! - [`decode`]: content-sniffed decoding to upright RGB8, truncated-JPEG detection.
@@ -24,6 +25,7 @@ pub mod decode;
 pub mod download;
 pub mod folder;
 pub mod imagenet;
+pub mod imagenette;
 pub mod loader;
 pub mod rng;
 pub mod synthetic;
