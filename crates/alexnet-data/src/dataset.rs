@@ -75,3 +75,31 @@ pub(crate) fn decode_listed(
         label: *label,
     })
 }
+
+impl<T: ImageDataset + ?Sized> ImageDataset for Box<T> {
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+
+    fn get(&self, index: usize) -> Result<Sample, SampleError> {
+        (**self).get(index)
+    }
+
+    fn classes(&self) -> &[String] {
+        (**self).classes()
+    }
+}
+
+impl<T: ImageDataset + ?Sized> ImageDataset for std::sync::Arc<T> {
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+
+    fn get(&self, index: usize) -> Result<Sample, SampleError> {
+        (**self).get(index)
+    }
+
+    fn classes(&self) -> &[String] {
+        (**self).classes()
+    }
+}

@@ -17,7 +17,7 @@ use crate::rng::Rng;
 pub const DEFAULT_MAX_CONSECUTIVE_FAILURES: usize = 100;
 
 /// A skipped item: which file and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Skipped {
     /// The item's index.
     pub index: usize,
@@ -25,6 +25,16 @@ pub struct Skipped {
     pub path: Option<PathBuf>,
     /// Why it was skipped.
     pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    /// `path: reason`, or `item N: reason` for items without a file.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "{}: {}", path.display(), self.reason),
+            None => write!(f, "item {}: {}", self.index, self.reason),
+        }
+    }
 }
 
 /// The data is clearly broken: too many items in a row failed.

@@ -1,0 +1,381 @@
+//! The command line: `trainer [train] [FLAGS]`, `trainer eval`, `trainer bench`. Flag names
+//! follow torchvision's classification reference and timm's `train.py`.
+
+use std::path::PathBuf;
+
+use alexnet::AlexNetConfig;
+use alexnet_data::Preset;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+/// Train, evaluate and benchmark AlexNet (Krizhevsky et al., 2012) with Burn.
+#[derive(Debug, Parser)]
+#[command(name = "trainer", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do (default: train).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Flags of `train` when no subcommand is given.
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model (the default).
+    Train(TrainArgs),
+    /// Top-1/top-5 accuracy of a saved model on a dataset split.
+    Eval(EvalArgs),
+    /// Images/s of inference and training steps on synthetic input.
+    Bench(BenchArgs),
+}
+
+/// Model variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// Single-tower AlexNet of the paper's layer sizes (input 227).
+    Standard,
+    /// The 2012 paper: LRN, two-GPU grouped convolutions, the paper's initialisation.
+    Paper2012,
+    /// torchvision's `alexnet` (64/192/384/256/256 channels, input 224).
+    Torchvision,
+}
+
+impl Arch {
+    /// The model configuration (1000 classes; set the head with `with_num_classes`).
+    pub fn config(self) -> AlexNetConfig {
+        match self {
+            Arch::Standard => AlexNetConfig::standard(),
+            Arch::Paper2012 => AlexNetConfig::paper2012(),
+            Arch::Torchvision => AlexNetConfig::torchvision(),
+        }
+    }
+
+    /// The name users type.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Standard => "standard",
+            Arch::Paper2012 => "paper2012",
+            Arch::Torchvision => "torchvision",
+        }
+    }
+}
+
+/// Weight initialisations (`--init`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Init {
+    /// PyTorch's default (Kaiming-uniform with a = sqrt(5)), as torchvision's `alexnet()`.
+    Default,
+    /// The paper's: N(0, 0.01), biases 1 in conv2/4/5 and fc6/7.
+    Paper2012,
+    /// He-normal (fan in, gain sqrt(2)), biases 0: the fastest start from scratch.
+    Kaiming,
+}
+
+impl From<Init> for alexnet::AlexNetInit {
+    fn from(init: Init) -> Self {
+        match init {
+            Init::Default => alexnet::AlexNetInit::Default,
+            Init::Paper2012 => alexnet::AlexNetInit::Paper2012,
+            Init::Kaiming => alexnet::AlexNetInit::Kaiming,
+        }
+    }
+}
+
+/// Dataset sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatasetKind {
+    /// The built-in procedurally generated shapes (no files).
+    Synthetic,
+    /// `DATA_DIR/{train,val}/<class>/*`.
+    Folder,
+    /// ILSVRC-2012: `DATA_DIR/train/<wnid>/*`, val in folders or flat with a labels file.
+    Imagenet,
+    /// CIFAR-10 binary: `DATA_DIR/cifar-10-batches-bin` (or DATA_DIR itself).
+    Cifar10,
+    /// Imagenette 160 px: `DATA_DIR/imagenette2-160` (or DATA_DIR itself).
+    Imagenette,
+}
+
+/// Optimisers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Opt {
+    /// SGD with momentum and L2 weight decay (the paper's).
+    Sgd,
+    /// AdamW (decoupled weight decay).
+    Adamw,
+}
+
+/// Learning-rate schedules (warm-up, if any, comes first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheduler {
+    /// Constant learning rate.
+    Constant,
+    /// Multiply by `--lr-gamma` every `--lr-step-size` epochs.
+    Step,
+    /// Cosine annealing to 0 over the run.
+    Cosine,
+    /// The paper's: divide by 10 when the validation loss stops improving.
+    Plateau,
+}
+
+/// Recipes `--preset` applies before the config file and the flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Recipe {
+    /// Krizhevsky et al. 2012: paper2012 variant, SGD lr 0.01 momentum 0.9 wd 5e-4, batch
+    /// 128, divide the lr by 10 on plateau, paper augmentation (crops, flips, PCA lighting).
+    Paper,
+}
+
+fn parse_preset(s: &str) -> Result<Preset, String> {
+    s.parse().map_err(|e: alexnet_data::augment::UnknownPreset| e.to_string())
+}
+
+fn parse_probability(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not a probability in [0, 1]"))
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+/// `trainer train`: every flag is optional; unset ones come from `--config`, then `--preset`,
+/// then the defaults. Serialised (set flags only) into the run's configuration.
+#[derive(Debug, Default, Args, Serialize)]
+pub struct TrainArgs {
+    /// JSON file of configuration values (keys as in a run's config.json); flags win over it.
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// A published recipe: `paper` (the 2012 one).
+    #[arg(long, value_enum)]
+    #[serde(skip)]
+    pub preset: Option<Recipe>,
+    /// Dataset.
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetKind>,
+    /// Dataset root (not needed for synthetic).
+    #[arg(long, env = "ALEXNET_DATA_DIR", value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Download the dataset into --data-dir if it is not there (cifar10, imagenette).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub download: bool,
+    /// ImageNet: labels file for a flat val folder.
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_labels: Option<PathBuf>,
+    /// Imagenette: percentage of noisy training labels (0, 1, 5, 25, 50).
+    #[arg(long, value_name = "PERCENT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imagenette_noise: Option<u8>,
+    /// Synthetic dataset: number of training images.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synthetic_train: Option<usize>,
+    /// Synthetic dataset: number of validation images.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synthetic_val: Option<usize>,
+    /// Model variant.
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Arch>,
+    /// Input side in pixels (standard needs >= 67, torchvision >= 63).
+    #[arg(long, value_name = "PIXELS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<usize>,
+    /// Number of classes (default: the dataset's).
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_classes: Option<usize>,
+    /// Scale every layer's width (channels and hidden units) by this factor.
+    #[arg(long, value_name = "FACTOR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<f64>,
+    /// Dropout probability of fc6/fc7.
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropout: Option<f64>,
+    /// Weight initialisation (default: kaiming; the paper preset: the variant's own).
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+    /// Number of epochs.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
+    /// Images per batch.
+    #[arg(short = 'b', long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// Decode/augment worker threads (default: all cores).
+    #[arg(short = 'j', long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
+    /// Optimiser.
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opt: Option<Opt>,
+    /// Initial learning rate.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    /// SGD momentum.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<f64>,
+    /// Weight decay.
+    #[arg(long = "wd", alias = "weight-decay")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wd: Option<f64>,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_scheduler: Option<Scheduler>,
+    /// Epochs between steps of the `step` schedule.
+    #[arg(long, value_name = "EPOCHS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_step_size: Option<usize>,
+    /// Factor of the `step` schedule.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_gamma: Option<f64>,
+    /// Epochs of linear warm-up from lr/10.
+    #[arg(long, value_name = "EPOCHS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warmup_epochs: Option<usize>,
+    /// `plateau`: epochs without a better validation loss before dividing the lr by 10.
+    #[arg(long, value_name = "EPOCHS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plateau_patience: Option<usize>,
+    /// Training augmentation: paper, torchvision, none.
+    #[arg(long, value_parser = parse_preset, value_name = "PRESET")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aug: Option<Preset>,
+    /// Horizontal-flip probability (overrides the preset's).
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hflip: Option<f64>,
+    /// Colour-jitter strength for brightness, contrast and saturation (0: off).
+    #[arg(long, value_name = "STRENGTH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color_jitter: Option<f32>,
+    /// Std of the paper's PCA lighting noise (0: off; the paper's is 0.1).
+    #[arg(long, value_name = "STD")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pca_lighting: Option<f32>,
+    /// Initialise from a weights file (.bpk, .safetensors, .pth).
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<PathBuf>,
+    /// Run directory (default: runs/<dataset>-<arch>-<time>).
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip)]
+    pub output_dir: Option<PathBuf>,
+    /// Continue the run in --output-dir (default: the newest run in runs/) from its last
+    /// complete checkpoint.
+    #[arg(long)]
+    #[serde(skip)]
+    pub resume: bool,
+    /// Seed of initialisation, shuffling and augmentation.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Device: flex, ndarray, wgpu, vulkan, cuda[:N], tch, tch-cuda[:N] (env BURN_DEVICE).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// Stop when this many images in a row cannot be decoded.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_consecutive_failures: Option<usize>,
+}
+
+/// `trainer eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A run directory (uses its config.json and model.bpk).
+    #[arg(long, value_name = "DIR", required_unless_present = "weights")]
+    pub run: Option<PathBuf>,
+    /// A model file (.bpk, .safetensors, .pth); its config.json is looked for beside it.
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+    /// Dataset (default: the run's).
+    #[arg(long, value_enum)]
+    pub dataset: Option<DatasetKind>,
+    /// Dataset root (default: the run's).
+    #[arg(long, env = "ALEXNET_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Evaluate on the training split instead of val.
+    #[arg(long)]
+    pub train_split: bool,
+    /// Average the softmax of the paper's ten crops (corners, centre, and their mirrors).
+    #[arg(long)]
+    pub ten_crop: bool,
+    /// Images per batch.
+    #[arg(short = 'b', long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Device (as for train).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchMode {
+    /// Forward pass only.
+    Infer,
+    /// Forward, backward and SGD update.
+    Train,
+    /// Both, one after the other.
+    Both,
+}
+
+/// `trainer bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Device (as for train).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Model variant.
+    #[arg(long, value_enum, default_value = "standard")]
+    pub arch: Arch,
+    /// Images per batch.
+    #[arg(short = 'b', long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Input side in pixels.
+    #[arg(long, default_value_t = 227)]
+    pub image_size: usize,
+    /// Classes of the head.
+    #[arg(long, default_value_t = 1000)]
+    pub num_classes: usize,
+    /// infer, train or both.
+    #[arg(long, value_enum, default_value = "both")]
+    pub mode: BenchMode,
+    /// Untimed iterations first.
+    #[arg(long, default_value_t = 2)]
+    pub warmup: usize,
+    /// Timed iterations (the median is reported).
+    #[arg(long, default_value_t = 10)]
+    pub iters: usize,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,184 @@
+//! `trainer eval`: top-1 / top-5 of a saved model on a dataset split, with the eval transform
+//! (resize, centre crop) or the paper's ten-crop averaging of softmax outputs.
+
+use std::path::{Path, PathBuf};
+
+use alexnet::AlexNet;
+use alexnet_data::loader::BatchLoader;
+use alexnet_data::{AugmentConfig, ImageDataset};
+use anyhow::{Context, Result};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor, TensorData};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cli::EvalArgs;
+use crate::config::{TrainConfig, dataset_name, load_run_config};
+use crate::{data, usage};
+
+/// What `eval` prints (`--json`: as one object).
+#[derive(Debug, Serialize)]
+pub struct EvalReport {
+    /// Top-1 accuracy, a fraction.
+    pub top1: f64,
+    /// Top-5 accuracy (top-k with k = min(5, classes)), a fraction.
+    pub top5: f64,
+    /// Images evaluated.
+    pub images: usize,
+    /// Images skipped because they could not be decoded.
+    pub skipped: usize,
+    /// Whether the ten-crop average was used.
+    pub ten_crop: bool,
+    /// The model file.
+    pub model: PathBuf,
+    /// The split evaluated (`val` or `train`).
+    pub split: &'static str,
+}
+
+/// Runs `trainer eval`.
+pub fn run(args: &EvalArgs) -> Result<()> {
+    let (model_path, config_path) = match (&args.run, &args.weights) {
+        (_, Some(weights)) => (
+            weights.clone(),
+            weights
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("config.json"),
+        ),
+        (Some(run), None) => (run.join("model.bpk"), run.join("config.json")),
+        (None, None) => return Err(usage("eval needs --run DIR or --weights FILE")),
+    };
+    if !model_path.is_file() {
+        return Err(usage(format!("{}: no such model file", model_path.display())));
+    }
+    let mut config: TrainConfig = load_run_config(&config_path).map_err(|e| {
+        usage(format!(
+            "{e:#}; eval needs the config.json of the run that wrote {}",
+            model_path.display()
+        ))
+    })?;
+    if let Some(dataset) = args.dataset {
+        config.dataset = dataset;
+    }
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = Some(dir.clone());
+    }
+    config.download = false;
+    let device = crate::device(args.device.as_deref())?;
+    let (train, val, classes) = data::open(&config)?;
+    let num_classes = config.num_classes.unwrap_or(classes.len());
+    let (set, split) = if args.train_split {
+        (train, "train")
+    } else {
+        (val, "val")
+    };
+    let model: AlexNet = config
+        .model_config(num_classes)
+        .init(&device)
+        .load_weights(&model_path)
+        .map_err(|e| usage(e.to_string()))?;
+    log::info!(
+        "evaluating {} on the {split} split of {} ({} images{})",
+        model_path.display(),
+        dataset_name(config.dataset),
+        set.len(),
+        if args.ten_crop { ", ten crops each" } else { "" }
+    );
+    let k = 5.min(num_classes);
+    let transform = config.eval_augment();
+    let loader = BatchLoader::new(set, transform.clone(), config.seed)
+        .with_max_consecutive_failures(config.max_consecutive_failures);
+    let (mut top1, mut topk, mut images, mut crop_skips) = (0usize, 0usize, 0usize, 0usize);
+    let indices: Vec<usize> = (0..loader.dataset().len()).collect();
+    for chunk in indices.chunks(args.batch_size.max(1)) {
+        let (probs, labels) = if args.ten_crop {
+            let (probs, labels) =
+                ten_crop_probs(&model, &loader, &transform, chunk, &device, num_classes)?;
+            crop_skips += chunk.len() - labels.len();
+            (probs, labels)
+        } else {
+            let batch = loader.load(0, chunk)?;
+            if batch.is_empty() {
+                continue;
+            }
+            let (x, _) = batch.to_tensors(&device);
+            let logits = model.forward(x); // [N, classes]
+            (host(logits)?, batch.labels)
+        };
+        for (row, &label) in probs.chunks(num_classes).zip(&labels) {
+            let rank = row.iter().filter(|&&p| p > row[label]).count();
+            top1 += usize::from(rank == 0);
+            topk += usize::from(rank < k);
+        }
+        images += labels.len();
+    }
+    if images == 0 {
+        return Err(anyhow::anyhow!("no image of the {split} split could be decoded"));
+    }
+    let report = EvalReport {
+        top1: top1 as f64 / images as f64,
+        top5: topk as f64 / images as f64,
+        images,
+        skipped: loader.skipped_count() + crop_skips,
+        ten_crop: args.ten_crop,
+        model: model_path,
+        split,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "top-1 {:.2}%  top-{k} {:.2}%  ({} images{}, {} skipped)",
+            report.top1 * 100.0,
+            report.top5 * 100.0,
+            report.images,
+            if report.ten_crop { ", ten-crop" } else { "" },
+            report.skipped
+        );
+    }
+    Ok(())
+}
+
+/// Mean softmax over the ten crops of each image of `chunk`; undecodable images are skipped.
+fn ten_crop_probs(
+    model: &AlexNet,
+    loader: &BatchLoader<data::SharedDataset>,
+    transform: &AugmentConfig,
+    chunk: &[usize],
+    device: &Device,
+    num_classes: usize,
+) -> Result<(Vec<f32>, Vec<usize>)> {
+    let decoded: Vec<_> = chunk
+        .par_iter()
+        .map(|&i| loader.dataset().get(i))
+        .collect();
+    let mut pixels = Vec::new();
+    let mut labels = Vec::new();
+    for sample in decoded {
+        match sample {
+            Ok(sample) => {
+                for crop in transform.ten_crop(&sample.image) {
+                    pixels.extend(crop);
+                }
+                labels.push(sample.label);
+            }
+            Err(err) => log::warn!("skipping {err}"),
+        }
+    }
+    if labels.is_empty() {
+        return Ok((Vec::new(), labels));
+    }
+    let n = labels.len();
+    let s = transform.crop.size() as usize;
+    let x = Tensor::<4>::from_data(TensorData::new(pixels, [n * 10, 3, s, s]), device);
+    let probs = softmax(model.forward(x), 1); // [N*10, classes]
+    let mean = probs.reshape([n, 10, num_classes]).mean_dim(1); // [N, 1, classes]
+    Ok((host(mean.reshape([n, num_classes]))?, labels))
+}
+
+fn host(t: Tensor<2>) -> Result<Vec<f32>> {
+    t.into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
+        .context("cannot read the model's output")
+}

@@ -1,0 +1,384 @@
+//! What the user sees during training and what lands in `metrics.csv`: a renderer that collects
+//! each epoch's final metric values, appends a CSV row, redraws the plot, and prints one line per
+//! epoch (loss, top-1, top-5, lr, images/s, ETA). On a terminal it also drives Burn's TUI.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
+use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
+use burn::train::renderer::{
+    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
+    MetricsRendererTraining,
+};
+use burn::train::LearnerSummary;
+
+/// One epoch of `metrics.csv`. Accuracies are fractions in [0, 1].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EpochRow {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training top-1 (on augmented images, dropout on).
+    pub train_top1: f64,
+    /// Validation loss.
+    pub val_loss: f64,
+    /// Validation top-1.
+    pub val_top1: f64,
+    /// Validation top-5 (top-k with k = min(5, classes)).
+    pub val_top5: f64,
+    /// Learning rate at the end of the epoch.
+    pub lr: f64,
+    /// Training images per second.
+    pub images_per_sec: f64,
+    /// Wall time of the epoch (train + validation).
+    pub seconds: f64,
+}
+
+/// The CSV header.
+pub const CSV_HEADER: &str =
+    "epoch,train_loss,train_top1,val_loss,val_top1,val_top5,lr,images_per_sec,seconds";
+
+impl EpochRow {
+    fn to_csv(&self) -> String {
+        format!(
+            "{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6e},{:.2},{:.2}",
+            self.epoch,
+            self.train_loss,
+            self.train_top1,
+            self.val_loss,
+            self.val_top1,
+            self.val_top5,
+            self.lr,
+            self.images_per_sec,
+            self.seconds
+        )
+    }
+
+    fn from_csv(line: &str) -> Option<Self> {
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |i: usize| f.get(i)?.trim().parse::<f64>().ok();
+        Some(Self {
+            epoch: f.first()?.trim().parse().ok()?,
+            train_loss: num(1)?,
+            train_top1: num(2)?,
+            val_loss: num(3)?,
+            val_top1: num(4)?,
+            val_top5: num(5)?,
+            lr: num(6)?,
+            images_per_sec: num(7)?,
+            seconds: num(8)?,
+        })
+    }
+}
+
+/// Reads the rows of a `metrics.csv` (missing file: none).
+pub fn read_csv(path: &Path) -> Vec<EpochRow> {
+    std::fs::read_to_string(path)
+        .map(|text| text.lines().skip(1).filter_map(EpochRow::from_csv).collect())
+        .unwrap_or_default()
+}
+
+/// Rewrites `metrics.csv` with `rows` (on resume: the epochs up to the checkpoint).
+pub fn write_csv(path: &Path, rows: &[EpochRow]) -> std::io::Result<()> {
+    let mut text = String::from(CSV_HEADER);
+    text.push('\n');
+    for row in rows {
+        text.push_str(&row.to_csv());
+        text.push('\n');
+    }
+    std::fs::write(path, text)
+}
+
+/// The renderer handed to burn-train.
+pub struct RunRenderer {
+    tui: Option<Box<dyn MetricsRenderer>>,
+    names: HashMap<MetricId, String>,
+    train: HashMap<String, f64>,
+    valid: HashMap<String, f64>,
+    csv: PathBuf,
+    plot: PathBuf,
+    rows: Arc<Mutex<Vec<EpochRow>>>,
+    total_epochs: usize,
+    first_epoch: usize,
+    started: Instant,
+    epoch_started: Instant,
+    split: String,
+    split_started: Instant,
+    split_total: usize,
+    train_items: usize,
+    train_seconds: f64,
+    last_progress: Instant,
+}
+
+impl RunRenderer {
+    /// A renderer for epochs `first_epoch..=total_epochs`, appending to `csv` and sharing the
+    /// rows (earlier ones included) through `rows`.
+    pub fn new(
+        tui: Option<Box<dyn MetricsRenderer>>,
+        run_dir: &Path,
+        rows: Arc<Mutex<Vec<EpochRow>>>,
+        first_epoch: usize,
+        total_epochs: usize,
+    ) -> Self {
+        let now = Instant::now();
+        Self {
+            tui,
+            names: HashMap::new(),
+            train: HashMap::new(),
+            valid: HashMap::new(),
+            csv: run_dir.join("metrics.csv"),
+            plot: run_dir.join("metrics.png"),
+            rows,
+            total_epochs,
+            first_epoch,
+            started: now,
+            epoch_started: now,
+            split: String::new(),
+            split_started: now,
+            split_total: 0,
+            train_items: 0,
+            train_seconds: 0.0,
+            last_progress: now,
+        }
+    }
+
+    fn record(&mut self, state: &MetricState, valid: bool) {
+        if let MetricState::Numeric(entry, Some(NumericEntry::Final(value))) = state
+            && let Some(name) = self.names.get(&entry.metric_id)
+        {
+            let map = if valid { &mut self.valid } else { &mut self.train };
+            map.insert(name.clone(), *value);
+        }
+    }
+
+    fn finish_epoch(&mut self, epoch: usize) {
+        let pick = |map: &HashMap<String, f64>, prefix: &str| {
+            map.iter()
+                .find(|(name, _)| name.starts_with(prefix))
+                .map_or(f64::NAN, |(_, v)| *v)
+        };
+        let row = EpochRow {
+            epoch,
+            train_loss: pick(&self.train, "Loss"),
+            train_top1: pick(&self.train, "Accuracy") / 100.0,
+            val_loss: pick(&self.valid, "Loss"),
+            val_top1: pick(&self.valid, "Accuracy") / 100.0,
+            val_top5: pick(&self.valid, "Top-K") / 100.0,
+            lr: pick(&self.train, "Learning Rate"),
+            images_per_sec: self.train_items as f64 / self.train_seconds.max(1e-9),
+            seconds: self.epoch_started.elapsed().as_secs_f64(),
+        };
+        let done = epoch + 1 - self.first_epoch;
+        let eta = self.started.elapsed().as_secs_f64() / done as f64
+            * self.total_epochs.saturating_sub(epoch) as f64;
+        log::info!(
+            "epoch {epoch}/{}  train loss {:.4} top-1 {:.1}%  val loss {:.4} top-1 {:.1}% top-5 {:.1}%  lr {:.2e}  {:.1} img/s  eta {}",
+            self.total_epochs,
+            row.train_loss,
+            row.train_top1 * 100.0,
+            row.val_loss,
+            row.val_top1 * 100.0,
+            row.val_top5 * 100.0,
+            row.lr,
+            row.images_per_sec,
+            format_duration(eta)
+        );
+        let mut rows = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        rows.retain(|r| r.epoch < epoch);
+        rows.push(row.clone());
+        if let Err(e) = append_csv(&self.csv, &row) {
+            log::warn!("cannot write {}: {e}", self.csv.display());
+        }
+        if let Err(e) = crate::plot::draw(&self.plot, &rows) {
+            log::warn!("cannot draw {}: {e}", self.plot.display());
+        }
+        self.train.clear();
+        self.valid.clear();
+        self.epoch_started = Instant::now();
+    }
+}
+
+fn append_csv(path: &Path, row: &EpochRow) -> std::io::Result<()> {
+    let new = !path.exists();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if new {
+        writeln!(file, "{CSV_HEADER}")?;
+    }
+    writeln!(file, "{}", row.to_csv())?;
+    file.sync_data()
+}
+
+/// `1h02m`, `3m05s`, `42s`.
+pub fn format_duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m{s:02}s"),
+        (h, m, _) => format!("{h}h{m:02}m"),
+    }
+}
+
+impl MetricsRendererTraining for RunRenderer {
+    fn update_train(&mut self, state: MetricState) {
+        self.record(&state, false);
+        if let Some(tui) = &mut self.tui {
+            tui.update_train(state);
+        }
+    }
+
+    fn update_valid(&mut self, state: MetricState) {
+        self.record(&state, true);
+        if let Some(tui) = &mut self.tui {
+            tui.update_valid(state);
+        }
+    }
+
+    fn on_train_end(
+        &mut self,
+        summary: Option<LearnerSummary>,
+    ) -> Result<(), Box<dyn core::error::Error>> {
+        match &mut self.tui {
+            Some(tui) => tui.on_train_end(summary),
+            None => Ok(()),
+        }
+    }
+}
+
+impl MetricsRendererEvaluation for RunRenderer {
+    fn update_test(&mut self, name: EvaluationName, state: MetricState) {
+        if let Some(tui) = &mut self.tui {
+            tui.update_test(name, state);
+        }
+    }
+}
+
+impl TrainingProgressLogger for RunRenderer {
+    fn start(
+        &mut self,
+        total_epochs: usize,
+        starting_epoch: usize,
+        total_items: Option<usize>,
+        label: Option<&str>,
+    ) {
+        if let Some(tui) = &mut self.tui {
+            tui.start(total_epochs, starting_epoch, total_items, label);
+        }
+    }
+
+    fn update_epoch(&mut self, epoch: usize) {
+        self.finish_epoch(epoch);
+        if let Some(tui) = &mut self.tui {
+            tui.update_epoch(epoch);
+        }
+    }
+
+    fn start_split(&mut self, split: &str, total_items: usize) {
+        self.split = split.to_owned();
+        self.split_total = total_items;
+        self.split_started = Instant::now();
+        if let Some(tui) = &mut self.tui {
+            tui.start_split(split, total_items);
+        }
+    }
+
+    fn update_split(&mut self, items_processed: usize) {
+        if self.split == "train" {
+            self.train_items = items_processed;
+        }
+        if self.tui.is_none() && self.last_progress.elapsed().as_secs() >= 30 {
+            self.last_progress = Instant::now();
+            log::info!(
+                "  {} {items_processed}/{} images",
+                self.split,
+                self.split_total
+            );
+        }
+        if let Some(tui) = &mut self.tui {
+            tui.update_split(items_processed);
+        }
+    }
+
+    fn end_split(&mut self) {
+        if self.split == "train" {
+            self.train_seconds = self.split_started.elapsed().as_secs_f64();
+        }
+        if let Some(tui) = &mut self.tui {
+            tui.end_split();
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(tui) = &mut self.tui {
+            TrainingProgressLogger::end(tui.as_mut());
+        }
+    }
+
+    fn log_event_training(&mut self, event: String) {
+        match &mut self.tui {
+            Some(tui) => tui.log_event_training(event),
+            None => log::debug!("{event}"),
+        }
+    }
+}
+
+impl EvaluationProgressLogger for RunRenderer {
+    fn start_global_progress(&mut self, total_tests: usize) {
+        if let Some(tui) = &mut self.tui {
+            tui.start_global_progress(total_tests);
+        }
+    }
+
+    fn start_test(&mut self, name: &str, total_items: usize) {
+        if let Some(tui) = &mut self.tui {
+            tui.start_test(name, total_items);
+        }
+    }
+
+    fn update_test_progress(&mut self, items_processed: usize) {
+        if let Some(tui) = &mut self.tui {
+            tui.update_test_progress(items_processed);
+        }
+    }
+
+    fn end_test(&mut self) {
+        if let Some(tui) = &mut self.tui {
+            tui.end_test();
+        }
+    }
+
+    fn end_global_progress(&mut self) {
+        if let Some(tui) = &mut self.tui {
+            tui.end_global_progress();
+        }
+    }
+
+    fn log_event_evaluation(&mut self, event: String) {
+        if let Some(tui) = &mut self.tui {
+            tui.log_event_evaluation(event);
+        }
+    }
+}
+
+impl MetricsRenderer for RunRenderer {
+    fn manual_close(&mut self) {
+        if let Some(tui) = &mut self.tui {
+            tui.manual_close();
+        }
+    }
+
+    fn register_metric(&mut self, definition: MetricDefinition) {
+        self.names
+            .insert(definition.metric_id.clone(), definition.name.to_string());
+        if let Some(tui) = &mut self.tui {
+            tui.register_metric(definition);
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! End to end: the `trainer` binary on tiny synthetic and folder datasets (a narrow AlexNet at
+//! 67 px so each run takes seconds): it learns and writes every artefact, `eval` reproduces the
+//! run's accuracy, a kill -9 is resumed, bad files are counted, usage errors exit 2, and a
+//! diverging run stops with a clear message.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn trainer(cwd: &Path) -> Command {
+    // Cargo builds the binary for integration tests and names it here.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trainer"));
+    cmd.current_dir(cwd)
+        .env_remove("ALEXNET_DATA_DIR")
+        .env_remove("BURN_DEVICE")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// The optimiser of the tiny runs.
+const LEARN: &[&str] = &["--opt", "adamw", "--lr", "1e-3"];
+
+/// A narrow model on small images: fast, and still the full AlexNet layer stack.
+const TINY: &[&str] = &[
+    "--width",
+    "0.25",
+    "--image-size",
+    "67",
+    "-b",
+    "32",
+    "--dropout",
+    "0.1",
+    "--aug",
+    "none",
+    "--device",
+    "flex",
+];
+
+fn summary(run: &Path) -> Value {
+    let text = std::fs::read_to_string(run.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).expect("summary.json is JSON")
+}
+
+fn csv_epochs(run: &Path) -> Vec<usize> {
+    std::fs::read_to_string(run.join("metrics.csv"))
+        .expect("metrics.csv")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().expect("epoch").parse().expect("number"))
+        .collect()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("run");
+    let out = trainer(dir.path())
+        .args(TINY)
+        .args(LEARN)
+        .args(["--epochs", "4", "--synthetic-train", "1200", "--synthetic-val", "200"])
+        .arg("--output-dir")
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("run directory:"), "{stdout}");
+    assert!(stderr(&out).contains("epoch 4/4"), "{}", stderr(&out));
+    for file in [
+        "config.json",
+        "metrics.csv",
+        "metrics.png",
+        "model.bpk",
+        "summary.json",
+        "checkpoint/model-4.bpk",
+        "checkpoint/optim-4.bpk",
+        "checkpoint/scheduler-4.bpk",
+    ] {
+        assert!(run.join(file).is_file(), "missing {file}");
+    }
+    // older checkpoints are pruned
+    assert!(!run.join("checkpoint/model-1.bpk").exists());
+    let png = std::fs::read(run.join("metrics.png")).expect("png");
+    assert_eq!(&png[1..4], b"PNG");
+    assert_eq!(csv_epochs(&run), [1, 2, 3, 4]);
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).expect("config"))
+            .expect("json");
+    assert_eq!(config["image_size"], 67);
+    assert_eq!(config["num_classes"], 10);
+    assert_eq!(config["classes"][0], "disk");
+
+    let s = summary(&run);
+    let top1 = s["top1"].as_f64().expect("top1");
+    let top5 = s["top5"].as_f64().expect("top5");
+    assert!((0.0..=1.0).contains(&top1) && (0.0..=1.0).contains(&top5));
+    assert!(top1 > 0.25, "no better than chance (0.1): top-1 {top1}");
+    assert!(top5 >= top1);
+    assert_eq!(s["epochs"], 4);
+    assert_eq!(s["skipped_files"], 0);
+    assert!(s["seconds"].as_f64().expect("seconds") > 0.0);
+    assert_eq!(
+        PathBuf::from(s["model"].as_str().expect("model")),
+        run.join("model.bpk")
+    );
+
+    let out = trainer(dir.path())
+        .args(["eval", "--json", "--device", "flex", "--run"])
+        .arg(&run)
+        .output()
+        .expect("eval runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let eval: Value = serde_json::from_slice(&out.stdout).expect("eval --json");
+    assert_eq!(eval["images"], 200);
+    assert!(
+        (eval["top1"].as_f64().expect("top1") - top1).abs() < 1e-9,
+        "eval {} vs run {top1}",
+        eval["top1"]
+    );
+    assert!((eval["top5"].as_f64().expect("top5") - top5).abs() < 1e-9);
+
+    let out = trainer(dir.path())
+        .args(["eval", "--ten-crop", "--json", "--device", "flex", "--run"])
+        .arg(&run)
+        .output()
+        .expect("eval runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ten: Value = serde_json::from_slice(&out.stdout).expect("eval --json");
+    assert_eq!(ten["ten_crop"], true);
+    assert!(ten["top1"].as_f64().expect("top1") > 0.25);
+}
+
+#[test]
+fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("run");
+    let args = ["--epochs", "5", "--synthetic-train", "600", "--synthetic-val", "64"];
+    let mut child = trainer(dir.path())
+        .args(TINY)
+        .args(args)
+        .arg("--output-dir")
+        .arg(&run)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let epoch2_saved = || {
+        ["model", "optim", "scheduler"]
+            .iter()
+            .all(|kind| run.join(format!("checkpoint/{kind}-2.bpk")).exists())
+    };
+    while !epoch2_saved() {
+        assert!(Instant::now() < deadline, "no checkpoint after 10 minutes");
+        assert!(child.try_wait().expect("wait").is_none(), "finished too soon");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    assert!(!run.join("summary.json").exists(), "killed before the end");
+
+    let out = trainer(dir.path())
+        .arg("--resume")
+        .arg("--output-dir")
+        .arg(&run)
+        .output()
+        .expect("resumes");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stderr(&out);
+    let s = summary(&run);
+    let from = s["resumed_from"].as_u64().expect("resumed_from");
+    assert!((2..5).contains(&from), "resumed from {from}");
+    assert!(
+        log.contains(&format!("resuming {} from the checkpoint of epoch {from}", run.display())),
+        "{log}"
+    );
+    assert_eq!(csv_epochs(&run), [1, 2, 3, 4, 5]);
+    assert_eq!(s["epochs"], 5);
+    assert!(run.join("model.bpk").is_file());
+}
+
+fn put(root: &Path, rel: &str, bytes: &[u8]) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, bytes).expect("write");
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../alexnet-data/tests/fixtures")
+            .join(name),
+    )
+    .expect("fixture")
+}
+
+#[test]
+fn a_folder_with_bad_files_trains_and_reports_the_skips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let good = ["rgb.jpg", "rgb.png", "grey.png", "cmyk.jpg", "png_named.JPEG", "rgba.png"];
+    for split in ["train", "val"] {
+        for class in ["cats", "dogs"] {
+            for (i, name) in good.iter().enumerate() {
+                let ext = Path::new(name).extension().expect("ext").to_string_lossy();
+                put(&data, &format!("{split}/{class}/{i}.{ext}"), &fixture(name));
+            }
+        }
+    }
+    put(&data, "train/cats/broken.jpg", &fixture("truncated.jpg"));
+    put(&data, "train/dogs/error-page.jpg", &fixture("not_an_image.jpg"));
+    put(&data, "val/dogs/empty.png", b"");
+    let run = dir.path().join("run");
+    let out = trainer(dir.path())
+        .args(TINY)
+        .args(["--dataset", "folder", "--epochs", "2", "--data-dir"])
+        .arg(&data)
+        .arg("--output-dir")
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("skipped 3 unreadable files"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(summary(&run)["skipped_files"], 3);
+    let listed = std::fs::read_to_string(run.join("skipped.txt")).expect("skipped.txt");
+    for name in ["broken.jpg", "error-page.jpg", "empty.png"] {
+        assert!(listed.contains(name), "{listed}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line_naming_the_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    let empty = empty.to_string_lossy().into_owned();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--dataset", "mnist"], "mnist"),
+        (vec!["--dataset", "folder"], "--data-dir"),
+        (vec!["--dataset", "folder", "--data-dir", "/nonexistent/x"], "/nonexistent/x"),
+        (vec!["--dataset", "folder", "--data-dir", &empty], "is empty"),
+        (vec!["--device", "cuda"], "--features cuda"),
+        (vec!["--device", "quantum"], "unknown device"),
+        (vec!["--image-size", "40"], "minimum 67"),
+        (vec!["--lr=-1"], "--lr"),
+        (vec!["--aug", "mixup"], "mixup"),
+        (vec!["--resume"], "no run"),
+        (vec!["--weights", "/nonexistent/w.bpk"], "/nonexistent/w.bpk"),
+    ];
+    for (args, needle) in cases {
+        let out = trainer(dir.path()).args(&args).output().expect("runs");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(
+        !dir.path().join("runs").exists()
+            || std::fs::read_dir(dir.path().join("runs"))
+                .expect("runs dir")
+                .all(|e| !e.expect("entry").path().join("config.json").exists()),
+        "a rejected run must not leave a run directory"
+    );
+}
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("run");
+    let out = trainer(dir.path())
+        .args(TINY)
+        .args([
+            "--opt",
+            "sgd",
+            "--lr",
+            "1e12",
+            "--epochs",
+            "2",
+            "--synthetic-train",
+            "320",
+            "--synthetic-val",
+            "32",
+            "--output-dir",
+        ])
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("loss became"), "{}", stderr(&out));
+    assert!(!run.join("model.bpk").exists());
+}
