@@ -565,16 +565,28 @@ mod tests {
     fn presets_parse_case_insensitively_and_round_trip_through_serde() {
         for (name, preset) in Preset::ALL {
             assert_eq!(name.parse::<Preset>().expect("known"), preset);
-            assert_eq!(name.to_uppercase().parse::<Preset>().expect("known"), preset);
+            assert_eq!(
+                name.to_uppercase().parse::<Preset>().expect("known"),
+                preset
+            );
             assert_eq!(preset.to_string(), name);
             let json = serde_json::to_string(&preset).expect("serialises");
             assert_eq!(json, format!("\"{name}\""));
-            assert_eq!(serde_json::from_str::<Preset>(&json).expect("parses"), preset);
+            assert_eq!(
+                serde_json::from_str::<Preset>(&json).expect("parses"),
+                preset
+            );
         }
         let err = "cutmix".parse::<Preset>().expect_err("unknown");
         assert!(err.to_string().contains("`cutmix`") && err.to_string().contains("paper"));
-        assert_eq!(AugmentConfig::preset(Preset::None, 64), AugmentConfig::eval(64));
-        assert_eq!(AugmentConfig::preset(Preset::Paper, 64), AugmentConfig::paper(64));
+        assert_eq!(
+            AugmentConfig::preset(Preset::None, 64),
+            AugmentConfig::eval(64)
+        );
+        assert_eq!(
+            AugmentConfig::preset(Preset::Paper, 64),
+            AugmentConfig::paper(64)
+        );
     }
 
     #[test]
@@ -606,7 +618,9 @@ mod tests {
     #[test]
     fn ten_crop_takes_the_corners_and_the_rounded_centre() {
         // Each pixel encodes its position: R = 2x, G = 3y.
-        let img = RgbImage::from_fn(100, 80, |x, y| image::Rgb([(2 * x) as u8, (3 * y) as u8, 0]));
+        let img = RgbImage::from_fn(100, 80, |x, y| {
+            image::Rgb([(2 * x) as u8, (3 * y) as u8, 0])
+        });
         let mut config = AugmentConfig::eval(64);
         config.resize = None;
         config.mean = [0.0; 3];

@@ -60,10 +60,7 @@ pub enum ImagenetteError {
 /// Opens `root/train` and `root/val` (`root` is the `imagenette2-160` folder), both labelled by
 /// the train classes. `noise_percent` > 0 relabels the training images with the
 /// `noisy_labels_<noise>` column of `root/noisy_imagenette.csv`; validation labels stay clean.
-pub fn open(
-    root: &Path,
-    noise_percent: u8,
-) -> Result<(ImageFolder, ImageFolder), ImagenetteError> {
+pub fn open(root: &Path, noise_percent: u8) -> Result<(ImageFolder, ImageFolder), ImagenetteError> {
     if !NOISE_LEVELS.contains(&noise_percent) {
         return Err(ImagenetteError::BadNoise(noise_percent));
     }

@@ -7,11 +7,11 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use alexnet_data::ImageDataset;
 use alexnet_data::cifar::Cifar10;
 use alexnet_data::download::{
     Archive, Checksum, DownloadError, RESUME_ATTEMPTS, Remote, extract_tar_gz, fetch, prepare,
 };
-use alexnet_data::ImageDataset;
 
 /// How the server treats a path.
 #[derive(Clone, Copy)]
@@ -84,7 +84,8 @@ fn respond(
     cut_done: &mut std::collections::HashSet<&'static str>,
 ) {
     let Some(&(path, ref body, behaviour)) = file else {
-        let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let _ = stream
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
     };
     let start = match (behaviour, range) {
@@ -148,12 +149,11 @@ fn cifar_archive() -> Vec<u8> {
         record.extend((0..3072).map(|i| (i % 251) as u8));
         add(&format!("cifar-10-batches-bin/{name}"), &record);
     }
-    add("cifar-10-batches-bin/batches.meta.txt", b"airplane\nautomobile\n");
-    builder
-        .into_inner()
-        .expect("tar")
-        .finish()
-        .expect("gzip")
+    add(
+        "cifar-10-batches-bin/batches.meta.txt",
+        b"airplane\nautomobile\n",
+    );
+    builder.into_inner().expect("tar").finish().expect("gzip")
 }
 
 fn md5_of(bytes: &[u8]) -> String {
@@ -216,7 +216,10 @@ fn wrong_md5_deletes_the_download_and_says_so() {
     let url = format!("{}/cifar.tgz", server.base);
     let wrong = "0123456789abcdef0123456789abcdef";
     let err = prepare(&archive(&url, wrong), root.path()).expect_err("bad checksum");
-    assert!(matches!(err, DownloadError::ChecksumMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, DownloadError::ChecksumMismatch { .. }),
+        "{err}"
+    );
     let message = err.to_string();
     assert!(message.contains("md5") && message.contains(wrong) && message.contains(&url));
     assert!(names(root.path()).is_empty(), "{:?}", names(root.path()));
@@ -260,11 +263,18 @@ fn a_server_without_ranges_restarts_the_file() {
     let server = serve(vec![("/cifar.tgz", bytes, Behaviour::NoRange)]);
     let root = tempfile::tempdir().expect("tempdir");
     // a stale partial file from an earlier run
-    std::fs::write(root.path().join("cifar-10-binary.tar.gz.part"), b"stale bytes").expect("w");
+    std::fs::write(
+        root.path().join("cifar-10-binary.tar.gz.part"),
+        b"stale bytes",
+    )
+    .expect("w");
     let url = format!("{}/cifar.tgz", server.base);
     let file = fetch(&archive(&url, &md5).remote, root.path()).expect("restarted");
     assert_eq!(std::fs::metadata(&file).expect("file").len(), len as u64);
-    assert_eq!(server.log.lock().expect("log")[0].1.as_deref(), Some("bytes=11-"));
+    assert_eq!(
+        server.log.lock().expect("log")[0].1.as_deref(),
+        Some("bytes=11-")
+    );
 }
 
 #[test]
@@ -273,7 +283,10 @@ fn http_errors_and_unreachable_servers_name_the_url() {
     let root = tempfile::tempdir().expect("tempdir");
     let url = format!("{}/missing.tgz", server.base);
     let err = fetch(&archive(&url, "00").remote, root.path()).expect_err("404");
-    assert!(matches!(err, DownloadError::Status { status: 404, .. }), "{err}");
+    assert!(
+        matches!(err, DownloadError::Status { status: 404, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains(&url));
     // a port nobody listens on
     let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -309,11 +322,7 @@ fn hostile_archive(name: &str, kind: tar::EntryType) -> Vec<u8> {
     evil.set_cksum();
     let data: &[u8] = if kind.is_file() { b"evil" } else { b"" };
     builder.append(&evil, data).expect("append");
-    builder
-        .into_inner()
-        .expect("tar")
-        .finish()
-        .expect("gzip")
+    builder.into_inner().expect("tar").finish().expect("gzip")
 }
 
 #[test]

@@ -29,8 +29,15 @@ fn check(case: &str, resize: u32, crop: u32) {
             worst = worst.max(diff);
         }
     }
-    println!("{case}: max |ours - torchvision| = {:.2}/255", worst * 255.0);
-    assert!(worst <= 1.0 / 255.0 + 1e-6, "{case}: {:.2}/255", worst * 255.0);
+    println!(
+        "{case}: max |ours - torchvision| = {:.2}/255",
+        worst * 255.0
+    );
+    assert!(
+        worst <= 1.0 / 255.0 + 1e-6,
+        "{case}: {:.2}/255",
+        worst * 255.0
+    );
 }
 
 #[test]

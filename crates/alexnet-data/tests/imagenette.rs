@@ -15,7 +15,8 @@ fn put(root: &Path, rel: &str) {
     fs::write(path, bytes).expect("write");
 }
 
-const CSV: &str = "path,noisy_labels_0,noisy_labels_1,noisy_labels_5,noisy_labels_25,noisy_labels_50,is_valid
+const CSV: &str =
+    "path,noisy_labels_0,noisy_labels_1,noisy_labels_5,noisy_labels_25,noisy_labels_50,is_valid
 train/n01440764/a.JPEG,n01440764,n01440764,n01440764,n03888605,n03888605,False
 train/n03888605/b.JPEG,n03888605,n03888605,n03888605,n03888605,n01440764,False
 val/n01440764/c.JPEG,n01440764,n01440764,n01440764,n01440764,n01440764,True
@@ -36,7 +37,9 @@ fn tree(csv: &str) -> tempfile::TempDir {
 }
 
 fn labels(set: &impl ImageDataset) -> Vec<usize> {
-    (0..set.len()).map(|i| set.get(i).expect("decodes").label).collect()
+    (0..set.len())
+        .map(|i| set.get(i).expect("decodes").label)
+        .collect()
 }
 
 #[test]
@@ -69,7 +72,10 @@ fn bad_noise_levels_and_csvs_are_errors() {
 
     let dir = tree(&CSV.replace("n03888605,n01440764,False", "n09999999,n01440764,False"));
     let err = open(dir.path(), 25).expect_err("unknown class");
-    assert!(err.to_string().contains("line 3") && err.to_string().contains("n09999999"), "{err}");
+    assert!(
+        err.to_string().contains("line 3") && err.to_string().contains("n09999999"),
+        "{err}"
+    );
 
     let dir = tree(CSV);
     fs::remove_file(dir.path().join("noisy_imagenette.csv")).expect("rm");

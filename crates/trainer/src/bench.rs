@@ -126,7 +126,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
 /// Warm-up, then timed iterations; each ends with a device sync.
 fn time(args: &BenchArgs, device: &Device, mut step: impl FnMut()) -> Result<Vec<Duration>> {
-    let sync = || device.sync().map_err(|e| anyhow::anyhow!("{e:?}")).context("device sync failed");
+    let sync = || {
+        device
+            .sync()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+            .context("device sync failed")
+    };
     for _ in 0..args.warmup {
         step();
         sync()?;

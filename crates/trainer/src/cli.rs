@@ -10,7 +10,12 @@ use serde::{Deserialize, Serialize};
 
 /// Train, evaluate and benchmark AlexNet (Krizhevsky et al., 2012) with Burn.
 #[derive(Debug, Parser)]
-#[command(name = "trainer", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "trainer",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// What to do (default: train).
     #[command(subcommand)]
@@ -134,7 +139,8 @@ pub enum Recipe {
 }
 
 fn parse_preset(s: &str) -> Result<Preset, String> {
-    s.parse().map_err(|e: alexnet_data::augment::UnknownPreset| e.to_string())
+    s.parse()
+        .map_err(|e: alexnet_data::augment::UnknownPreset| e.to_string())
 }
 
 fn parse_probability(s: &str) -> Result<f64, String> {

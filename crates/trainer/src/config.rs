@@ -204,7 +204,10 @@ impl TrainConfig {
         }
         let checks: [(bool, String); 12] = [
             (self.epochs >= 1, "--epochs must be at least 1".into()),
-            (self.batch_size >= 1, "--batch-size must be at least 1".into()),
+            (
+                self.batch_size >= 1,
+                "--batch-size must be at least 1".into(),
+            ),
             (
                 self.workers != Some(0),
                 "--workers must be at least 1".into(),
@@ -251,7 +254,9 @@ impl TrainConfig {
         }
         if self.dataset == DatasetKind::Synthetic {
             if self.synthetic_train == 0 || self.synthetic_val == 0 {
-                return Err(usage("--synthetic-train and --synthetic-val must be at least 1"));
+                return Err(usage(
+                    "--synthetic-train and --synthetic-val must be at least 1",
+                ));
             }
         } else {
             let Some(dir) = &self.data_dir else {
@@ -355,8 +360,8 @@ fn merge(base: &mut Value, over: Value) {
 
 /// Reads a run's `config.json`.
 pub fn load_run_config(path: &Path) -> Result<TrainConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a run config", path.display()))
 }
 
@@ -391,7 +396,10 @@ mod tests {
         assert_eq!(config.epochs, 3); // flag over file
         // the resolved config survives a round trip through config.json
         let json = serde_json::to_string(&config).expect("serialises");
-        assert_eq!(serde_json::from_str::<TrainConfig>(&json).expect("parses"), config);
+        assert_eq!(
+            serde_json::from_str::<TrainConfig>(&json).expect("parses"),
+            config
+        );
     }
 
     #[test]

@@ -49,7 +49,10 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         (None, None) => return Err(usage("eval needs --run DIR or --weights FILE")),
     };
     if !model_path.is_file() {
-        return Err(usage(format!("{}: no such model file", model_path.display())));
+        return Err(usage(format!(
+            "{}: no such model file",
+            model_path.display()
+        )));
     }
     let mut config: TrainConfig = load_run_config(&config_path).map_err(|e| {
         usage(format!(
@@ -82,7 +85,11 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         model_path.display(),
         dataset_name(config.dataset),
         set.len(),
-        if args.ten_crop { ", ten crops each" } else { "" }
+        if args.ten_crop {
+            ", ten crops each"
+        } else {
+            ""
+        }
     );
     let k = 5.min(num_classes);
     let transform = config.eval_augment();
@@ -113,7 +120,9 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         images += labels.len();
     }
     if images == 0 {
-        return Err(anyhow::anyhow!("no image of the {split} split could be decoded"));
+        return Err(anyhow::anyhow!(
+            "no image of the {split} split could be decoded"
+        ));
     }
     let report = EvalReport {
         top1: top1 as f64 / images as f64,
@@ -148,10 +157,7 @@ fn ten_crop_probs(
     device: &Device,
     num_classes: usize,
 ) -> Result<(Vec<f32>, Vec<usize>)> {
-    let decoded: Vec<_> = chunk
-        .par_iter()
-        .map(|&i| loader.dataset().get(i))
-        .collect();
+    let decoded: Vec<_> = chunk.par_iter().map(|&i| loader.dataset().get(i)).collect();
     let mut pixels = Vec::new();
     let mut labels = Vec::new();
     for sample in decoded {

@@ -21,7 +21,12 @@ impl Log for Logger {
         let ours = ["trainer", "alexnet"]
             .iter()
             .any(|p| metadata.target().starts_with(p));
-        metadata.level() <= if ours { self.level } else { LevelFilter::Warn.min(self.level) }
+        metadata.level()
+            <= if ours {
+                self.level
+            } else {
+                LevelFilter::Warn.min(self.level)
+            }
     }
 
     fn log(&self, record: &Record<'_>) {

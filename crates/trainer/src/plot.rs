@@ -51,14 +51,22 @@ pub fn draw(path: &Path, rows: &[EpochRow]) -> Result<(), Box<dyn std::error::Er
                 .collect()
         };
         for (name, f, colour) in [
-            ("train", (|r: &EpochRow| r.train_loss) as fn(&EpochRow) -> f64, BLUE),
+            (
+                "train",
+                (|r: &EpochRow| r.train_loss) as fn(&EpochRow) -> f64,
+                BLUE,
+            ),
             ("val", |r: &EpochRow| r.val_loss, RED),
         ] {
             let points = series(f);
             loss.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
                 .label(name)
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour));
-            loss.draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
+            loss.draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )?;
         }
         loss.configure_series_labels()
             .label_font(("sans-serif", 13))
@@ -78,7 +86,11 @@ pub fn draw(path: &Path, rows: &[EpochRow]) -> Result<(), Box<dyn std::error::Er
             .draw()?;
         let green = RGBColor(0, 140, 60);
         for (name, f, colour) in [
-            ("train top-1", (|r: &EpochRow| r.train_top1) as fn(&EpochRow) -> f64, BLUE),
+            (
+                "train top-1",
+                (|r: &EpochRow| r.train_top1) as fn(&EpochRow) -> f64,
+                BLUE,
+            ),
             ("val top-1", |r: &EpochRow| r.val_top1, RED),
             ("val top-5", |r: &EpochRow| r.val_top5, green),
         ] {
@@ -86,7 +98,11 @@ pub fn draw(path: &Path, rows: &[EpochRow]) -> Result<(), Box<dyn std::error::Er
             acc.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
                 .label(name)
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour));
-            acc.draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
+            acc.draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )?;
         }
         acc.configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)

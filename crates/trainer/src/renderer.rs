@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use burn::train::LearnerSummary;
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining,
 };
-use burn::train::LearnerSummary;
 
 /// One epoch of `metrics.csv`. Accuracies are fractions in [0, 1].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,7 +79,12 @@ impl EpochRow {
 /// Reads the rows of a `metrics.csv` (missing file: none).
 pub fn read_csv(path: &Path) -> Vec<EpochRow> {
     std::fs::read_to_string(path)
-        .map(|text| text.lines().skip(1).filter_map(EpochRow::from_csv).collect())
+        .map(|text| {
+            text.lines()
+                .skip(1)
+                .filter_map(EpochRow::from_csv)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -151,7 +156,11 @@ impl RunRenderer {
         if let MetricState::Numeric(entry, Some(NumericEntry::Final(value))) = state
             && let Some(name) = self.names.get(&entry.metric_id)
         {
-            let map = if valid { &mut self.valid } else { &mut self.train };
+            let map = if valid {
+                &mut self.valid
+            } else {
+                &mut self.train
+            };
             map.insert(name.clone(), *value);
         }
     }

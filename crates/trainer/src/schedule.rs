@@ -158,7 +158,10 @@ impl EarlyStoppingStrategy for Plateau {
         if let Some(loss) = store.find_metric("Loss", epoch, Aggregate::Mean, &Split::Valid)
             && let Some(factor) = self.observe(loss)
         {
-            log::info!("validation loss has not improved for {} epochs: learning rate x{factor:e}", self.patience + 1);
+            log::info!(
+                "validation loss has not improved for {} epochs: learning rate x{factor:e}",
+                self.patience + 1
+            );
         }
         false
     }

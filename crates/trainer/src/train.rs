@@ -161,7 +161,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             }))
             .with_weight_decay((config.wd > 0.0).then(|| WeightDecayConfig::new(config.wd as f32)))
             .init(),
-        Opt::Adamw => AdamWConfig::new().with_weight_decay(config.wd as f32).init(),
+        Opt::Adamw => AdamWConfig::new()
+            .with_weight_decay(config.wd as f32)
+            .init(),
     };
     let plateau_factor = SharedFactor::new();
     let mut plateau = Plateau::new(plateau_factor.clone(), config.plateau_patience);

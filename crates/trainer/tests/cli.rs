@@ -63,7 +63,14 @@ fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
     let out = trainer(dir.path())
         .args(TINY)
         .args(LEARN)
-        .args(["--epochs", "4", "--synthetic-train", "1200", "--synthetic-val", "200"])
+        .args([
+            "--epochs",
+            "4",
+            "--synthetic-train",
+            "1200",
+            "--synthetic-val",
+            "200",
+        ])
         .arg("--output-dir")
         .arg(&run)
         .output()
@@ -140,7 +147,14 @@ fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
 fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("run");
-    let args = ["--epochs", "5", "--synthetic-train", "600", "--synthetic-val", "64"];
+    let args = [
+        "--epochs",
+        "5",
+        "--synthetic-train",
+        "600",
+        "--synthetic-val",
+        "64",
+    ];
     let mut child = trainer(dir.path())
         .args(TINY)
         .args(args)
@@ -158,7 +172,10 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
     };
     while !epoch2_saved() {
         assert!(Instant::now() < deadline, "no checkpoint after 10 minutes");
-        assert!(child.try_wait().expect("wait").is_none(), "finished too soon");
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "finished too soon"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().expect("SIGKILL");
@@ -177,7 +194,10 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
     let from = s["resumed_from"].as_u64().expect("resumed_from");
     assert!((2..5).contains(&from), "resumed from {from}");
     assert!(
-        log.contains(&format!("resuming {} from the checkpoint of epoch {from}", run.display())),
+        log.contains(&format!(
+            "resuming {} from the checkpoint of epoch {from}",
+            run.display()
+        )),
         "{log}"
     );
     assert_eq!(csv_epochs(&run), [1, 2, 3, 4, 5]);
@@ -204,7 +224,14 @@ fn fixture(name: &str) -> Vec<u8> {
 fn a_folder_with_bad_files_trains_and_reports_the_skips() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let good = ["rgb.jpg", "rgb.png", "grey.png", "cmyk.jpg", "png_named.JPEG", "rgba.png"];
+    let good = [
+        "rgb.jpg",
+        "rgb.png",
+        "grey.png",
+        "cmyk.jpg",
+        "png_named.JPEG",
+        "rgba.png",
+    ];
     for split in ["train", "val"] {
         for class in ["cats", "dogs"] {
             for (i, name) in good.iter().enumerate() {
@@ -214,7 +241,11 @@ fn a_folder_with_bad_files_trains_and_reports_the_skips() {
         }
     }
     put(&data, "train/cats/broken.jpg", &fixture("truncated.jpg"));
-    put(&data, "train/dogs/error-page.jpg", &fixture("not_an_image.jpg"));
+    put(
+        &data,
+        "train/dogs/error-page.jpg",
+        &fixture("not_an_image.jpg"),
+    );
     put(&data, "val/dogs/empty.png", b"");
     let run = dir.path().join("run");
     let out = trainer(dir.path())
@@ -247,15 +278,24 @@ fn usage_errors_exit_2_with_one_line_naming_the_problem() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--dataset", "mnist"], "mnist"),
         (vec!["--dataset", "folder"], "--data-dir"),
-        (vec!["--dataset", "folder", "--data-dir", "/nonexistent/x"], "/nonexistent/x"),
-        (vec!["--dataset", "folder", "--data-dir", &empty], "is empty"),
+        (
+            vec!["--dataset", "folder", "--data-dir", "/nonexistent/x"],
+            "/nonexistent/x",
+        ),
+        (
+            vec!["--dataset", "folder", "--data-dir", &empty],
+            "is empty",
+        ),
         (vec!["--device", "cuda"], "--features cuda"),
         (vec!["--device", "quantum"], "unknown device"),
         (vec!["--image-size", "40"], "minimum 67"),
         (vec!["--lr=-1"], "--lr"),
         (vec!["--aug", "mixup"], "mixup"),
         (vec!["--resume"], "no run"),
-        (vec!["--weights", "/nonexistent/w.bpk"], "/nonexistent/w.bpk"),
+        (
+            vec!["--weights", "/nonexistent/w.bpk"],
+            "/nonexistent/w.bpk",
+        ),
     ];
     for (args, needle) in cases {
         let out = trainer(dir.path()).args(&args).output().expect("runs");
