@@ -31,7 +31,7 @@ pub struct EpochRow {
     pub val_top1: f64,
     /// Validation top-5 (top-k with k = min(5, classes)).
     pub val_top5: f64,
-    /// Learning rate at the end of the epoch.
+    /// Mean learning rate over the epoch's optimiser steps.
     pub lr: f64,
     /// Training images per second.
     pub images_per_sec: f64,

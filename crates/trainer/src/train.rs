@@ -257,6 +257,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         logging::redirect(Some(&run_dir.join("train.log")));
     }
     let result = training.launch(Learner::new(model, optim, schedule));
+    // Dropping the renderer closes Burn's TUI (it owns the terminal's alternate screen until
+    // then), so the summary below lands on the normal screen.
+    drop(result.renderer);
     logging::redirect(None);
 
     // Outcome.
