@@ -61,7 +61,10 @@ fn main() {
     });
     let parallel = (n * threads) as f64 / start.elapsed().as_secs_f64();
 
-    println!("alexnet-data, {} photos x {ROUNDS}, paper transform at 224", photos.len());
+    println!(
+        "alexnet-data, {} photos x {ROUNDS}, paper transform at 224",
+        photos.len()
+    );
     println!("decode only, 1 core:        {decode:8.1} images/s");
     println!("augment only, 1 core:       {aug:8.1} images/s");
     println!("decode + augment, 1 core:   {both:8.1} images/s");

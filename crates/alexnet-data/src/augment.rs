@@ -343,6 +343,16 @@ fn resample(image: &RgbImage, dims: (u32, u32), offset: (f64, f64), size: u32) -
 /// Resamples the source region `(left, top, width, height)` of `image` to `out` pixels.
 fn resample_box(image: &RgbImage, region: (f64, f64, f64, f64), out: (u32, u32)) -> RgbImage {
     let (w, h) = image.dimensions();
+    // Scale factors can push the far edge a rounding error past the image: clamp the region.
+    let (wf, hf) = (f64::from(w), f64::from(h));
+    let left = region.0.clamp(0.0, wf);
+    let top = region.1.clamp(0.0, hf);
+    let region = (
+        left,
+        top,
+        region.2.min(wf - left).max(0.0),
+        region.3.min(hf - top).max(0.0),
+    );
     let src = ImageRef::new(w, h, image.as_raw(), PixelType::U8x3)
         .expect("an RgbImage buffer is width * height * 3 bytes");
     let mut dst = Image::new(out.0, out.1, PixelType::U8x3);
@@ -654,5 +664,18 @@ mod tests {
             assert!(out.iter().all(|v| v.is_finite()));
         }
         assert_eq!(AugmentConfig::eval(32).ten_crop(&img).len(), 10);
+    }
+
+    #[test]
+    fn every_random_crop_of_an_odd_sized_photo_stays_inside() {
+        // 451x300 -> 384x256: offsets up to 160 map to a source region ending a rounding
+        // error past x = 451; this panicked in fast_image_resize before the clamp.
+        let img = gradient(451, 300);
+        let config = AugmentConfig::paper(224);
+        for i in 0..300 {
+            let out = config.apply(&img, &mut Rng::for_item(0, 0, i));
+            assert_eq!(out.len(), 3 * 224 * 224);
+        }
+        assert_eq!(config.ten_crop(&img).len(), 10);
     }
 }
