@@ -14,7 +14,10 @@
 //!   (weight-compatible with `torchvision.models.alexnet`, 61,100,840).
 //! - [`AlexNet`] runs the forward pass; inputs other than the native 227/224 pixels go through an
 //!   adaptive average pool to 6x6.
-//! - [`weights`] saves and loads burnpack and safetensors files and imports torchvision's `.pth`.
+//! - [`weights`] saves and loads burnpack and safetensors files and imports torchvision's `.pth`;
+//!   [`AlexNet::load_backbone`] loads all but the classifier head, for fine-tuning.
+//! - [`pretrained`] describes torchvision's published weights ([`AlexNetWeights`]: URL, checksum,
+//!   accuracy, eval transform) and bundles the 1000 ImageNet class names.
 //! - With the `train` feature, `AlexNet` implements burn-train's `TrainStep` and `InferenceStep`.
 //!
 //! ```no_run
@@ -29,12 +32,14 @@
 
 mod config;
 mod model;
+pub mod pretrained;
 #[cfg(feature = "train")]
 mod train;
 pub mod weights;
 
 pub use config::{AlexNetConfig, AlexNetInit, LrnConfig};
 pub use model::{AlexNet, InputError};
+pub use pretrained::{AlexNetWeights, imagenet_classes};
 #[cfg(feature = "train")]
 pub use train::ImageBatch;
 pub use weights::{WeightsError, WeightsFormat};

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use burn::store::{
     ApplyError, ApplyResult, BurnToPyTorchAdapter, BurnpackStore, KeyRemapper, ModuleSnapshot,
-    PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
+    PathFilter, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
 };
 
 use crate::AlexNet;
@@ -143,8 +143,19 @@ impl AlexNet {
     ///
     /// Consumes the model and returns it loaded, so a failed load never leaves a half-loaded
     /// model behind.
-    pub fn load_weights(mut self, path: impl AsRef<Path>) -> Result<Self, WeightsError> {
-        let path = path.as_ref();
+    pub fn load_weights(self, path: impl AsRef<Path>) -> Result<Self, WeightsError> {
+        self.load_filtered(path.as_ref(), true)
+    }
+
+    /// Loads every parameter except the classifier head (`fc8`), which keeps its initial values:
+    /// the fine-tuning start, e.g. torchvision's 1000-class ImageNet weights into a model built
+    /// `with_num_classes(n)`. Everything else is as strict as [`load_weights`](Self::load_weights)
+    /// (same variant and widths; a mismatched `fc8` in the file is ignored).
+    pub fn load_backbone(self, path: impl AsRef<Path>) -> Result<Self, WeightsError> {
+        self.load_filtered(path.as_ref(), false)
+    }
+
+    fn load_filtered(mut self, path: &Path, with_head: bool) -> Result<Self, WeightsError> {
         let format = WeightsFormat::from_path(path).ok_or_else(|| WeightsError::UnknownFormat {
             path: path.to_path_buf(),
         })?;
@@ -153,17 +164,26 @@ impl AlexNet {
                 path: path.to_path_buf(),
             });
         }
-        let expected = self.parameter_shapes();
+        let filter = if with_head {
+            PathFilter::all()
+        } else {
+            PathFilter::new().with_predicate(|key, _| !is_head(key))
+        };
+        let mut expected = self.parameter_shapes();
+        if !with_head {
+            expected.retain(|(key, _)| !is_head(key));
+        }
         let unreadable = |reason: String| WeightsError::Unreadable {
             path: path.to_path_buf(),
             reason,
         };
-        let result = match format {
+        let mut result = match format {
             WeightsFormat::Burnpack => {
                 let mut store = BurnpackStore::from_file(path)
                     .auto_extension(false)
                     .validate(false)
                     .allow_partial(true)
+                    .filter(filter)
                     .remap(torchvision_keys());
                 self.load_from(&mut store)
                     .map_err(|e| unreadable(e.to_string()))?
@@ -173,6 +193,7 @@ impl AlexNet {
                     .with_from_adapter(PyTorchToBurnAdapter)
                     .validate(false)
                     .allow_partial(true)
+                    .filter(filter)
                     .remap(torchvision_keys());
                 self.load_from(&mut store)
                     .map_err(|e| unreadable(e.to_string()))?
@@ -182,11 +203,16 @@ impl AlexNet {
                     .map_indices_contiguous(false)
                     .validate(false)
                     .allow_partial(true)
+                    .filter(filter)
                     .remap(torchvision_keys());
                 self.load_from(&mut store)
                     .map_err(|e| unreadable(e.to_string()))?
             }
         };
+        if !with_head {
+            result.missing.retain(|(key, _)| !is_head(key));
+            result.unused.retain(|key| !is_head(key));
+        }
         check_result(path, &result, &expected)?;
         Ok(self)
     }
@@ -240,6 +266,11 @@ impl AlexNet {
             .map(|tensor| (tensor.name, tensor.shape.to_vec()))
             .collect()
     }
+}
+
+/// Whether a parameter key belongs to the classifier head.
+fn is_head(key: &str) -> bool {
+    key.starts_with("fc8.")
 }
 
 /// Remapping rules that turn torchvision's keys into this crate's; keys already in this crate's

@@ -30,13 +30,31 @@ pub struct BenchRow {
     pub images_per_sec: f64,
     /// Median iteration time.
     pub median_ms: f64,
+    /// The first warm-up iteration (kernel compilation and autotuning on GPU backends).
+    pub first_step_ms: Option<f64>,
+    /// Float precision of every tensor (`fp32`, `bf16`, `f16`).
+    pub precision: &'static str,
     /// Peak resident memory of the process so far (MiB), where the OS reports it.
     pub peak_rss_mb: Option<f64>,
 }
 
 /// Runs the benchmark described by `args` and prints it.
 pub fn run(args: &BenchArgs) -> Result<()> {
-    let device = crate::device(args.device.as_deref())?;
+    if args.iters == 0 || args.batch_size == 0 || args.num_classes == 0 {
+        return Err(crate::usage(
+            "--iters, --batch-size and --num-classes must be at least 1",
+        ));
+    }
+    let min = args.arch.config().min_input_size();
+    if args.image_size < min {
+        return Err(crate::usage(format!(
+            "--image-size {} is below the {} minimum of {min}",
+            args.image_size,
+            args.arch.name()
+        )));
+    }
+    let mut device = crate::device(args.device.as_deref())?;
+    crate::set_precision(&mut device, args.precision)?;
     let backend = crate::backend_name(&device);
     let config = args.arch.config().with_num_classes(args.num_classes);
     let modes: &[BenchMode] = match args.mode {
@@ -82,6 +100,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                 })?
             }
         };
+        let (first, times) = times;
         let median = median(times);
         let row = BenchRow {
             backend: backend.clone(),
@@ -95,6 +114,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             image_size: args.image_size,
             images_per_sec: args.batch_size as f64 / median.as_secs_f64(),
             median_ms: median.as_secs_f64() * 1e3,
+            first_step_ms: first.map(|d| d.as_secs_f64() * 1e3),
+            precision: args.precision.name(),
             peak_rss_mb: peak_rss_mb(),
         };
         if args.json {
@@ -104,19 +125,30 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     if !args.json {
         println!(
-            "{:<8} {:<11} {:<6} {:>5} {:>5} {:>10} {:>10} {:>9}",
-            "backend", "arch", "mode", "batch", "size", "images/s", "median ms", "peak MiB"
+            "{:<8} {:<11} {:<6} {:<5} {:>5} {:>5} {:>10} {:>10} {:>9} {:>9}",
+            "backend",
+            "arch",
+            "mode",
+            "prec",
+            "batch",
+            "size",
+            "images/s",
+            "median ms",
+            "first ms",
+            "peak MiB"
         );
         for r in &rows {
             println!(
-                "{:<8} {:<11} {:<6} {:>5} {:>5} {:>10.2} {:>10.1} {:>9}",
+                "{:<8} {:<11} {:<6} {:<5} {:>5} {:>5} {:>10.2} {:>10.1} {:>9} {:>9}",
                 r.backend,
                 r.arch,
                 r.mode,
+                r.precision,
                 r.batch,
                 r.image_size,
                 r.images_per_sec,
                 r.median_ms,
+                r.first_step_ms.map_or("-".into(), |m| format!("{m:.0}")),
                 r.peak_rss_mb.map_or("-".into(), |m| format!("{m:.0}"))
             );
         }
@@ -124,17 +156,25 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// Warm-up, then timed iterations; each ends with a device sync.
-fn time(args: &BenchArgs, device: &Device, mut step: impl FnMut()) -> Result<Vec<Duration>> {
+/// Warm-up, then timed iterations; each ends with a device sync. Returns the first warm-up
+/// iteration's time (when there is a warm-up) and the timed iterations.
+fn time(
+    args: &BenchArgs,
+    device: &Device,
+    mut step: impl FnMut(),
+) -> Result<(Option<Duration>, Vec<Duration>)> {
     let sync = || {
         device
             .sync()
             .map_err(|e| anyhow::anyhow!("{e:?}"))
             .context("device sync failed")
     };
+    let mut first = None;
     for _ in 0..args.warmup {
+        let start = Instant::now();
         step();
         sync()?;
+        first.get_or_insert(start.elapsed());
     }
     let mut times = Vec::with_capacity(args.iters);
     for _ in 0..args.iters {
@@ -143,7 +183,7 @@ fn time(args: &BenchArgs, device: &Device, mut step: impl FnMut()) -> Result<Vec
         sync()?;
         times.push(start.elapsed());
     }
-    Ok(times)
+    Ok((first, times))
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {

@@ -34,6 +34,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Images/s of inference and training steps on synthetic input.
     Bench(BenchArgs),
+    /// Top-5 classes of images with torchvision's pretrained weights or a trained model.
+    Predict(PredictArgs),
 }
 
 /// Model variants.
@@ -284,10 +286,20 @@ pub struct TrainArgs {
     #[arg(long, value_name = "STD")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pca_lighting: Option<f32>,
-    /// Initialise from a weights file (.bpk, .safetensors, .pth).
+    /// Initialise from a weights file (.bpk, .safetensors, .pth). A file whose head has another
+    /// class count loads everything but the head, which starts fresh (fine-tuning).
     #[arg(long, value_name = "FILE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weights: Option<PathBuf>,
+    /// Initialise from torchvision's ImageNet weights (IMAGENET1K_V1, --arch torchvision),
+    /// downloaded into the cache when missing; the head is replaced for the dataset's classes.
+    #[arg(long, conflicts_with = "weights")]
+    #[serde(skip_serializing_if = "is_false")]
+    pub pretrained: bool,
+    /// Train only fc6-fc8: the convolutions keep the weights they were loaded with.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "is_false")]
+    pub freeze_features: bool,
     /// Run directory (default: runs/<dataset>-<arch>-<time>).
     #[arg(long, value_name = "DIR")]
     #[serde(skip)]
@@ -343,6 +355,46 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
+/// `trainer predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Images to classify (JPEG, PNG, ...).
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<PathBuf>,
+    /// torchvision's ImageNet weights (IMAGENET1K_V1), from the cache or downloaded.
+    #[arg(long, conflicts_with_all = ["weights", "run"])]
+    pub pretrained: bool,
+    /// A weights file: with --arch, a file of that variant (e.g. torchvision's
+    /// alexnet-owt-7be5be79.pth); without, a model from `trainer train` with its config.json
+    /// beside it.
+    #[arg(long, value_name = "FILE", conflicts_with = "run")]
+    pub weights: Option<PathBuf>,
+    /// A run directory of `trainer train` (its model.bpk, config.json and class names).
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
+    /// Variant of a --weights file that does not come from `trainer train`.
+    #[arg(long, value_enum)]
+    pub arch: Option<Arch>,
+    /// Classes of the head of a --weights file given with --arch (default 1000, ImageNet's names).
+    #[arg(long, value_name = "N")]
+    pub num_classes: Option<usize>,
+    /// Width factor of a --weights file given with --arch (as `train --width`).
+    #[arg(long, value_name = "FACTOR")]
+    pub width: Option<f64>,
+    /// How many classes to list per image.
+    #[arg(long = "topk", default_value_t = 5)]
+    pub top_k: usize,
+    /// Images per forward pass.
+    #[arg(short = 'b', long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Device (as for train).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// One JSON array (an object per image) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// What `bench` measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BenchMode {
@@ -352,6 +404,31 @@ pub enum BenchMode {
     Train,
     /// Both, one after the other.
     Both,
+}
+
+/// Float precision of every tensor on the device. Burn has no autocast: `bf16`/`f16` store the
+/// parameters, activations and gradients in half precision (the default float type of the
+/// device), where the backend supports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Precision {
+    /// 32-bit floats.
+    #[default]
+    Fp32,
+    /// bfloat16 (GPU backends).
+    Bf16,
+    /// IEEE half (GPU backends).
+    F16,
+}
+
+impl Precision {
+    /// The flag value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Fp32 => "fp32",
+            Precision::Bf16 => "bf16",
+            Precision::F16 => "f16",
+        }
+    }
 }
 
 /// `trainer bench`.
@@ -381,6 +458,9 @@ pub struct BenchArgs {
     /// Timed iterations (the median is reported).
     #[arg(long, default_value_t = 10)]
     pub iters: usize,
+    /// Float precision of every tensor.
+    #[arg(long, value_enum, default_value = "fp32")]
+    pub precision: Precision,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -76,6 +76,12 @@ pub struct TrainConfig {
     pub pca_lighting: Option<f32>,
     /// Initial weights.
     pub weights: Option<PathBuf>,
+    /// Initialise from torchvision's ImageNet weights.
+    #[serde(default)]
+    pub pretrained: bool,
+    /// Train only the classifier.
+    #[serde(default)]
+    pub freeze_features: bool,
     /// Seed.
     pub seed: u64,
     /// Device spec (none: `BURN_DEVICE` or the default).
@@ -121,6 +127,8 @@ impl Default for TrainConfig {
             color_jitter: None,
             pca_lighting: None,
             weights: None,
+            pretrained: false,
+            freeze_features: false,
             seed: 0,
             device: None,
             max_consecutive_failures: alexnet_data::loader::DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -156,11 +164,17 @@ impl TrainConfig {
     /// `base` (defaults, or a resumed run's saved config) with `--preset`, `--config` and the
     /// flags applied, in that order, then validated.
     pub fn resolve(args: &TrainArgs, base: Option<TrainConfig>) -> Result<Self> {
-        let base = match (base, args.preset) {
+        let mut base = match (base, args.preset) {
             (Some(saved), _) => saved,
             (None, Some(Recipe::Paper)) => Self::paper(),
             (None, None) => Self::default(),
         };
+        if args.pretrained {
+            // The network torchvision's weights fit, at its input size; file and flags still win.
+            base.arch = Arch::Torchvision;
+            base.width = 1.0;
+            base.image_size = 224;
+        }
         let mut value = serde_json::to_value(&base)?;
         if let Some(path) = &args.config {
             let text = std::fs::read_to_string(path)
@@ -266,6 +280,17 @@ impl TrainConfig {
                 )));
             };
             check_data_dir(dir, self.download)?;
+        }
+        if self.pretrained && self.arch != Arch::Torchvision {
+            return Err(usage(format!(
+                "--pretrained loads torchvision's AlexNet: add --arch torchvision (not {})",
+                self.arch.name()
+            )));
+        }
+        if self.freeze_features && self.weights.is_none() && !self.pretrained {
+            return Err(usage(
+                "--freeze-features needs --weights or --pretrained (frozen random convolutions would not learn)",
+            ));
         }
         if let Some(weights) = &self.weights
             && !weights.is_file()

@@ -17,6 +17,7 @@ mod eval;
 mod loader;
 mod logging;
 mod plot;
+mod predict;
 mod renderer;
 mod schedule;
 mod train;
@@ -46,6 +47,23 @@ pub fn device(spec: Option<&str>) -> Result<Device> {
     alexnet_device::select_device(spec).map_err(|e| usage(e.to_string()))
 }
 
+/// Makes `precision` the default float type of `device`; before any tensor is created on it.
+/// A backend without that type is a usage error.
+pub fn set_precision(device: &mut Device, precision: cli::Precision) -> Result<()> {
+    let dtype = match precision {
+        cli::Precision::Fp32 => return Ok(()),
+        cli::Precision::Bf16 => burn::tensor::FloatDType::BF16,
+        cli::Precision::F16 => burn::tensor::FloatDType::F16,
+    };
+    let backend = backend_name(device);
+    device.configure(dtype).map_err(|e| {
+        usage(format!(
+            "--precision {} is not available on {backend}: {e:?}",
+            precision.name()
+        ))
+    })
+}
+
 /// The backend name of a device from [`device`] (`flex`, `ndarray`, `cuda`, ...).
 pub fn backend_name(device: &Device) -> String {
     let debug = format!("{device:?}").to_ascii_lowercase();
@@ -65,6 +83,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(&args),
         None => train::run(&cli.train),
         Some(Command::Eval(args)) => eval::run(&args),
+        Some(Command::Predict(args)) => predict::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use alexnet::AlexNet;
+use alexnet::{AlexNet, WeightsError};
 use alexnet_data::loader::BatchLoader;
 use anyhow::{Context, Result, anyhow};
+use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamWConfig, SgdConfig};
@@ -146,11 +147,41 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     // Model, optimiser, schedule.
     device.seed(config.seed);
     let ad = device.clone().autodiff();
-    let mut model: AlexNet = config.model_config(num_classes).init(&ad);
-    if let Some(weights) = &config.weights {
-        model = model
-            .load_weights(weights)
-            .map_err(|e| usage(format!("--weights: {e}")))?;
+    let model_config = config.model_config(num_classes);
+    let mut model: AlexNet = model_config.init(&ad);
+    let weights = match (&config.weights, config.pretrained) {
+        (Some(file), _) => Some(file.clone()),
+        (None, true) => Some(crate::predict::pretrained_path(
+            alexnet::AlexNetWeights::DEFAULT,
+        )?),
+        (None, false) => None,
+    };
+    if let Some(weights) = &weights {
+        model = match model.load_weights(weights) {
+            Ok(model) => model,
+            Err(WeightsError::ShapeMismatch { tensor, found, .. })
+                if tensor.starts_with("fc8.") =>
+            {
+                let model = model_config
+                    .init(&ad)
+                    .load_backbone(weights)
+                    .map_err(|e| usage(format!("--weights: {e}")))?;
+                log::info!(
+                    "loaded {} except its head ({tensor} {found:?}); fc8 starts fresh for {num_classes} classes",
+                    weights.display()
+                );
+                model
+            }
+            Err(e) => return Err(usage(format!("--weights: {e}"))),
+        };
+    }
+    if config.freeze_features {
+        model.conv1 = model.conv1.no_grad();
+        model.conv2 = model.conv2.no_grad();
+        model.conv3 = model.conv3.no_grad();
+        model.conv4 = model.conv4.no_grad();
+        model.conv5 = model.conv5.no_grad();
+        log::info!("conv1-conv5 frozen: training fc6-fc8 only");
     }
     let optim = match config.opt {
         Opt::Sgd => SgdConfig::new()

@@ -1,0 +1,317 @@
+//! `trainer predict`: the top-k classes of images, with torchvision's pretrained weights or with a
+//! model trained here.
+//!
+//! Where the model comes from:
+//! - `--pretrained`: torchvision's `IMAGENET1K_V1` file from the cache (downloaded and checked
+//!   when missing), ImageNet class names and torchvision's eval transform;
+//! - `--weights FILE --arch A`: a file for that variant (torchvision's `.pth`, or any
+//!   `.bpk`/`.safetensors` in its layout), ImageNet class names when the head has 1000 outputs;
+//! - `--weights FILE` (with the run's `config.json` beside it) or `--run DIR`: a model written by
+//!   `trainer train`, with that run's class names, input size and variant.
+
+use std::path::{Path, PathBuf};
+
+use alexnet::pretrained::{AlexNetWeights, EvalTransform, imagenet_classes};
+use alexnet::{AlexNet, AlexNetConfig};
+use alexnet_data::AugmentConfig;
+use alexnet_data::download::{Checksum, Remote, cache_dir, fetch};
+use alexnet_data::rng::Rng;
+use anyhow::{Context, Result};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor, TensorData};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cli::PredictArgs;
+use crate::config::load_run_config;
+use crate::usage;
+
+/// One class of a prediction.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Class {
+    /// Output index.
+    pub index: usize,
+    /// Class name.
+    pub label: String,
+    /// Softmax probability.
+    pub prob: f32,
+}
+
+/// The prediction for one image (`--json` prints an array of these).
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    /// The path as given on the command line.
+    pub image: String,
+    /// The most probable classes, most probable first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub top5: Vec<Class>,
+    /// Why the image could not be classified (it is then left out of the ranking).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A loaded model with what it needs around it.
+pub struct Classifier {
+    /// The network, on its device.
+    pub model: AlexNet,
+    /// Class names in output order.
+    pub classes: Vec<String>,
+    /// Preprocessing.
+    pub transform: AugmentConfig,
+}
+
+/// The deterministic eval pipeline of `t` (resize the shorter side, centre crop, normalise).
+pub fn eval_augment(t: &EvalTransform) -> AugmentConfig {
+    let mut aug = AugmentConfig::eval(t.crop_size);
+    aug.resize = Some(t.resize_size);
+    aug.mean = t.mean;
+    aug.std = t.std;
+    aug
+}
+
+/// Where `--pretrained` looks for (and puts) a weights file: torch hub's checkpoint folder when
+/// it already holds the file (`$TORCH_HOME`, else `~/.cache/torch`), else our cache.
+pub fn pretrained_path(weights: AlexNetWeights) -> Result<PathBuf> {
+    let torch_home = std::env::var_os("TORCH_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/torch")));
+    if let Some(home) = torch_home {
+        let file = home.join("hub/checkpoints").join(weights.file_name());
+        if file.is_file() {
+            return Ok(file);
+        }
+    }
+    let dir = cache_dir().join("weights");
+    let remote = Remote {
+        url: weights.url(),
+        file_name: weights.file_name(),
+        checksum: Checksum::Sha256Prefix(weights.sha256_prefix()),
+    };
+    fetch(&remote, &dir).map_err(|e| {
+        anyhow::Error::new(e).context(format!(
+            "cannot get torchvision's {weights} weights (on a machine without network, put {} at {})",
+            weights.file_name(),
+            dir.display()
+        ))
+    })
+}
+
+/// Builds the classifier `args` describe, on `device`.
+pub fn load(args: &PredictArgs, device: &Device) -> Result<Classifier> {
+    let imagenet = |config: AlexNetConfig| -> Vec<String> {
+        if config.num_classes == 1000 {
+            imagenet_classes().iter().map(|c| c.to_string()).collect()
+        } else {
+            (0..config.num_classes)
+                .map(|i| format!("class {i}"))
+                .collect()
+        }
+    };
+    let with_flags = |mut config: AlexNetConfig| {
+        if let Some(n) = args.num_classes {
+            config = config.with_num_classes(n);
+        }
+        if let Some(w) = args.width.filter(|&w| w != 1.0) {
+            config = config.with_width(w);
+        }
+        config
+    };
+    let load_model = |config: &AlexNetConfig, path: &Path| -> Result<AlexNet> {
+        config
+            .init(device)
+            .load_weights(path)
+            .map_err(|e| usage(e.to_string()))
+    };
+    if args.pretrained {
+        let weights = AlexNetWeights::DEFAULT;
+        if args
+            .arch
+            .is_some_and(|a| a != crate::cli::Arch::Torchvision)
+        {
+            return Err(usage(
+                "--pretrained weights are torchvision's AlexNet (--arch torchvision)",
+            ));
+        }
+        let path = pretrained_path(weights)?;
+        let config = weights.config();
+        return Ok(Classifier {
+            model: load_model(&config, &path)?,
+            classes: weights.categories().iter().map(|c| c.to_string()).collect(),
+            transform: eval_augment(&weights.transforms()),
+        });
+    }
+    let (path, run_config) = match (&args.weights, &args.run) {
+        (Some(file), _) => {
+            let beside = file.parent().unwrap_or(Path::new(".")).join("config.json");
+            (file.clone(), (args.arch.is_none()).then_some(beside))
+        }
+        (None, Some(run)) => (run.join("model.bpk"), Some(run.join("config.json"))),
+        (None, None) => {
+            return Err(usage(
+                "predict needs --pretrained, --weights FILE (with --arch, or a run's config.json beside it) or --run DIR",
+            ));
+        }
+    };
+    if !path.is_file() {
+        return Err(usage(format!("{}: no such weights file", path.display())));
+    }
+    match (args.arch, run_config) {
+        (Some(arch), _) => {
+            let config = with_flags(arch.config());
+            let transform = match arch {
+                crate::cli::Arch::Torchvision => AlexNetWeights::DEFAULT.transforms(),
+                _ => EvalTransform {
+                    crop_size: config.image_size as u32,
+                    resize_size: alexnet_data::augment::eval_resize(config.image_size as u32),
+                    ..AlexNetWeights::DEFAULT.transforms()
+                },
+            };
+            Ok(Classifier {
+                model: load_model(&config, &path)?,
+                classes: imagenet(config),
+                transform: eval_augment(&transform),
+            })
+        }
+        (None, Some(config_path)) => {
+            let run = load_run_config(&config_path).map_err(|e| {
+                usage(format!(
+                    "{e:#}; pass --arch for a file that does not come from `trainer train`"
+                ))
+            })?;
+            let num_classes = run.num_classes.unwrap_or(run.classes.len());
+            if num_classes == 0 {
+                return Err(usage(format!(
+                    "{}: the run config names no classes",
+                    config_path.display()
+                )));
+            }
+            let config = run.model_config(num_classes);
+            let classes = if run.classes.len() == num_classes {
+                run.classes.clone()
+            } else {
+                (0..num_classes).map(|i| format!("class {i}")).collect()
+            };
+            Ok(Classifier {
+                model: load_model(&config, &path)?,
+                classes,
+                transform: run.eval_augment(),
+            })
+        }
+        (None, None) => unreachable!("run_config is Some whenever arch is None"),
+    }
+}
+
+impl Classifier {
+    /// Classifies `images` (decoded in parallel, run in batches of `batch_size`); an image that
+    /// cannot be read gets an error entry instead of classes.
+    pub fn predict(
+        &self,
+        images: &[PathBuf],
+        batch_size: usize,
+        top_k: usize,
+        device: &Device,
+    ) -> Result<Vec<Prediction>> {
+        let mut out = Vec::with_capacity(images.len());
+        let s = self.transform.crop.size() as usize;
+        for chunk in images.chunks(batch_size.max(1)) {
+            let pixels: Vec<Result<Vec<f32>, String>> = chunk
+                .par_iter()
+                .map(|path| {
+                    let image = alexnet_data::decode_file(path).map_err(|e| e.to_string())?;
+                    // The eval transform draws nothing from the generator.
+                    Ok(self.transform.apply(&image, &mut Rng::for_item(0, 0, 0)))
+                })
+                .collect();
+            let ok: Vec<f32> = pixels
+                .iter()
+                .filter_map(|p| p.as_ref().ok())
+                .flatten()
+                .copied()
+                .collect();
+            let n = ok.len() / (3 * s * s);
+            let probs = if n > 0 {
+                let x = Tensor::<4>::from_data(TensorData::new(ok, [n, 3, s, s]), device);
+                let p = softmax(self.model.forward(x), 1); // [N, classes]
+                p.into_data()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))
+                    .context("cannot read the model's output")?
+            } else {
+                Vec::new()
+            };
+            let classes = self.classes.len();
+            let mut rows = probs.chunks(classes);
+            for (path, pixels) in chunk.iter().zip(pixels) {
+                let image = path.to_string_lossy().into_owned();
+                match pixels {
+                    Ok(_) => {
+                        let row = rows.next().context("one output row per image")?;
+                        out.push(Prediction {
+                            image,
+                            top5: self.top_k(row, top_k),
+                            error: None,
+                        });
+                    }
+                    Err(error) => out.push(Prediction {
+                        image,
+                        top5: Vec::new(),
+                        error: Some(error),
+                    }),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn top_k(&self, row: &[f32], k: usize) -> Vec<Class> {
+        let mut order: Vec<usize> = (0..row.len()).collect();
+        // Highest probability first; ties by index, like torch.topk on CPU.
+        order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
+        order
+            .into_iter()
+            .take(k)
+            .map(|i| Class {
+                index: i,
+                label: self.classes[i].clone(),
+                prob: row[i],
+            })
+            .collect()
+    }
+}
+
+/// Runs `trainer predict`.
+pub fn run(args: &PredictArgs) -> Result<()> {
+    if args.images.is_empty() {
+        return Err(usage("predict needs at least one image"));
+    }
+    if args.top_k == 0 {
+        return Err(usage("--topk must be at least 1"));
+    }
+    let device = crate::device(args.device.as_deref())?;
+    let classifier = load(args, &device)?;
+    let k = args.top_k.min(classifier.classes.len());
+    let predictions = classifier.predict(&args.images, args.batch_size, k, &device)?;
+    let failed = predictions.iter().filter(|p| p.error.is_some()).count();
+    if args.json {
+        println!("{}", serde_json::to_string(&predictions)?);
+    } else {
+        for p in &predictions {
+            match &p.error {
+                Some(error) => println!("{}: cannot classify: {error}", p.image),
+                None => {
+                    println!("{}", p.image);
+                    for c in &p.top5 {
+                        println!("  {:>6.2}%  {:>4}  {}", c.prob * 100.0, c.index, c.label);
+                    }
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} images could not be classified",
+            predictions.len()
+        );
+    }
+    Ok(())
+}
