@@ -26,9 +26,14 @@ fn text(bytes: &[u8]) -> String {
 
 /// The fixture model's flags: torchvision's layout at 1/16 width with 10 classes.
 fn model_flags(weights: &Path) -> Vec<String> {
+    flags_for("torchvision", weights)
+}
+
+/// `weights` read as variant `arch` at the fixture's width and class count.
+fn flags_for(arch: &str, weights: &Path) -> Vec<String> {
     [
         "--arch",
-        "torchvision",
+        arch,
         "--width",
         "0.0625",
         "--num-classes",
@@ -146,20 +151,10 @@ fn bad_weights_files_are_usage_errors_with_the_file_named() {
     }
 
     // The fixture file is torchvision's layout; as the `standard` variant its conv1 differs.
-    let fixture = dir.join("model.pth");
-    let out = predict(&[
-        "--arch",
-        "standard",
-        "--width",
-        "0.0625",
-        "--num-classes",
-        "10",
-        "--device",
-        "flex",
-        "--weights",
-        fixture.to_str().expect("utf-8"),
-        image,
-    ]);
+    let mut args = flags_for("standard", &dir.join("model.pth"));
+    args.push(image.into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = predict(&args);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
