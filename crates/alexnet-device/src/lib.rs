@@ -10,6 +10,13 @@
 //! first compiled-in backend of cuda, vulkan, wgpu, flex, ndarray, tch.
 //!
 //! This crate is not needed to use the `alexnet` model crate: any Burn `Device` works there.
+//!
+//! [`flush_denormals`] switches the CPU to flush subnormal floats to zero; without it a CPU
+//! training run slows down as it converges (see the function's documentation).
+
+mod denormals;
+
+pub use denormals::{denormals_flushed, flush_denormals};
 
 use std::fmt;
 use std::str::FromStr;

@@ -76,6 +76,9 @@ pub fn backend_name(device: &Device) -> String {
 }
 
 fn main() -> ExitCode {
+    // Before any thread exists, so Burn's CPU worker threads inherit it: without it, a CPU run
+    // slows down as it converges and its values sink into the subnormal range.
+    alexnet_device::flush_denormals();
     logging::init();
     let cli = Cli::parse();
     let result = match cli.command {
