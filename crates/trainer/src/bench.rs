@@ -22,6 +22,8 @@ pub struct BenchRow {
     pub arch: String,
     /// `infer` or `train`.
     pub mode: &'static str,
+    /// Width factor of every layer (1 is the variant's own widths).
+    pub width: f64,
     /// Batch size.
     pub batch: usize,
     /// Input side in pixels.
@@ -56,7 +58,16 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let mut device = crate::device(args.device.as_deref())?;
     crate::set_precision(&mut device, args.precision)?;
     let backend = crate::backend_name(&device);
-    let config = args.arch.config().with_num_classes(args.num_classes);
+    if !(args.width > 0.0 && args.width <= 4.0) {
+        return Err(crate::usage(format!(
+            "--width {} must be in (0, 4]",
+            args.width
+        )));
+    }
+    let mut config = args.arch.config().with_num_classes(args.num_classes);
+    if args.width != 1.0 {
+        config = config.with_width(args.width);
+    }
     let modes: &[BenchMode] = match args.mode {
         BenchMode::Both => &[BenchMode::Infer, BenchMode::Train],
         ref m => std::slice::from_ref(m),
@@ -110,6 +121,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             } else {
                 "train"
             },
+            width: args.width,
             batch: args.batch_size,
             image_size: args.image_size,
             images_per_sec: args.batch_size as f64 / median.as_secs_f64(),
@@ -125,9 +137,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     if !args.json {
         println!(
-            "{:<8} {:<11} {:<6} {:<5} {:>5} {:>5} {:>10} {:>10} {:>9} {:>9}",
+            "{:<8} {:<11} {:>5} {:<6} {:<5} {:>5} {:>5} {:>10} {:>10} {:>9} {:>9}",
             "backend",
             "arch",
+            "width",
             "mode",
             "prec",
             "batch",
@@ -139,9 +152,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         );
         for r in &rows {
             println!(
-                "{:<8} {:<11} {:<6} {:<5} {:>5} {:>5} {:>10.2} {:>10.1} {:>9} {:>9}",
+                "{:<8} {:<11} {:>5} {:<6} {:<5} {:>5} {:>5} {:>10.2} {:>10.1} {:>9} {:>9}",
                 r.backend,
                 r.arch,
+                r.width,
                 r.mode,
                 r.precision,
                 r.batch,

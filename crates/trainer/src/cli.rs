@@ -449,6 +449,9 @@ pub struct BenchArgs {
     /// Classes of the head.
     #[arg(long, default_value_t = 1000)]
     pub num_classes: usize,
+    /// Scale every layer's width (channels and hidden units) by this factor, as `train --width`.
+    #[arg(long, default_value_t = 1.0)]
+    pub width: f64,
     /// infer, train or both.
     #[arg(long, value_enum, default_value = "both")]
     pub mode: BenchMode,
