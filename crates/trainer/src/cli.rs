@@ -60,6 +60,15 @@ impl Arch {
         }
     }
 
+    /// The input side the variant was designed for (227 px for standard and paper2012, 224 for
+    /// torchvision's).
+    pub fn native_image_size(self) -> usize {
+        match self {
+            Arch::Standard | Arch::Paper2012 => 227,
+            Arch::Torchvision => 224,
+        }
+    }
+
     /// The name users type.
     pub fn name(self) -> &'static str {
         match self {

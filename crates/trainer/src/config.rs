@@ -176,7 +176,10 @@ impl TrainConfig {
             base.width = 1.0;
             base.image_size = 224;
         }
+        let base_arch = base.arch;
         let mut value = serde_json::to_value(&base)?;
+        // Keys the user set, in the config file or as flags.
+        let mut chosen = serde_json::Map::new();
         if let Some(path) = &args.config {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| usage(format!("cannot read config file {}: {e}", path.display())))?;
@@ -188,14 +191,32 @@ impl TrainConfig {
                     path.display()
                 )));
             }
+            if let Value::Object(keys) = &file {
+                chosen.extend(keys.clone());
+            }
             merge(&mut value, file);
             let config: Self = serde_json::from_value(value.clone())
                 .map_err(|e| usage(format!("config file {}: {e}", path.display())))?;
             value = serde_json::to_value(config)?;
         }
-        merge(&mut value, serde_json::to_value(args)?);
-        let config: Self =
+        let flags = serde_json::to_value(args)?;
+        if let Value::Object(keys) = &flags {
+            chosen.extend(keys.clone());
+        }
+        merge(&mut value, flags);
+        let mut config: Self =
             serde_json::from_value(value).map_err(|e| usage(format!("bad configuration: {e}")))?;
+        // The reduced width and input size of the default run belong to its standard variant:
+        // asking for another variant gets that variant's own (torchvision's AlexNet at 224 px
+        // and full width, which is what its weights files fit), unless those are set too.
+        if config.arch != base_arch {
+            if !chosen.contains_key("width") {
+                config.width = 1.0;
+            }
+            if !chosen.contains_key("image_size") {
+                config.image_size = config.arch.native_image_size();
+            }
+        }
         config.validate()?;
         Ok(config)
     }
@@ -445,5 +466,45 @@ mod tests {
             let err = TrainConfig::resolve(&args(&argv), None).expect_err("invalid");
             assert!(err.to_string().contains(needle), "{err}");
         }
+    }
+
+    #[test]
+    fn another_variant_gets_its_own_width_and_input_size_unless_they_are_set() {
+        let size = |argv: &[&str]| {
+            let c = TrainConfig::resolve(&args(argv), None).expect("valid");
+            (c.arch, c.width, c.image_size)
+        };
+        // The default run's reduced model belongs to the standard variant ...
+        assert_eq!(size(&[]), (Arch::Standard, 0.5, 67));
+        assert_eq!(size(&["--arch", "standard"]), (Arch::Standard, 0.5, 67));
+        // ... another variant is built as published, so torchvision's weights files fit it.
+        assert_eq!(
+            size(&["--arch", "torchvision"]),
+            (Arch::Torchvision, 1.0, 224)
+        );
+        assert_eq!(size(&["--arch", "paper2012"]), (Arch::Paper2012, 1.0, 227));
+        assert_eq!(
+            size(&[
+                "--arch",
+                "torchvision",
+                "--width",
+                "0.25",
+                "--image-size",
+                "96"
+            ]),
+            (Arch::Torchvision, 0.25, 96)
+        );
+        assert_eq!(
+            size(&["--arch", "torchvision", "--image-size", "128"]),
+            (Arch::Torchvision, 1.0, 128)
+        );
+        // The same when the variant comes from a config file, whose width wins over the rule.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("c.json");
+        std::fs::write(&file, r#"{"arch": "torchvision", "width": 0.5}"#).expect("w");
+        let file = file.to_string_lossy().into_owned();
+        assert_eq!(size(&["--config", &file]), (Arch::Torchvision, 0.5, 224));
+        // The paper preset is already its variant as published.
+        assert_eq!(size(&["--preset", "paper"]), (Arch::Paper2012, 1.0, 227));
     }
 }
