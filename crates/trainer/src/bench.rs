@@ -55,15 +55,15 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             args.arch.name()
         )));
     }
-    let mut device = crate::device(args.device.as_deref())?;
-    crate::set_precision(&mut device, args.precision)?;
-    let backend = crate::backend_name(&device);
     if !(args.width > 0.0 && args.width <= 4.0) {
         return Err(crate::usage(format!(
             "--width {} must be in (0, 4]",
             args.width
         )));
     }
+    let mut device = crate::device(args.device.as_deref())?;
+    crate::set_precision(&mut device, args.precision)?;
+    let backend = crate::backend_name(&device);
     let mut config = args.arch.config().with_num_classes(args.num_classes);
     if args.width != 1.0 {
         config = config.with_width(args.width);

@@ -75,10 +75,13 @@ pub fn backend_name(device: &Device) -> String {
         .to_owned()
 }
 
+#[allow(unsafe_code)]
 fn main() -> ExitCode {
     // Before any thread exists, so Burn's CPU worker threads inherit it: without it, a CPU run
     // slows down as it converges and its values sink into the subnormal range.
-    alexnet_device::flush_denormals();
+    // SAFETY: nothing in the trainer needs subnormal results (it is training and inference
+    // arithmetic, where PyTorch sets the same mode); see `flush_denormals`'s `# Safety`.
+    unsafe { alexnet_device::flush_denormals() };
     logging::init();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -48,7 +48,10 @@ fn finetune(data: &Path, run: &Path, extra: &[&str]) -> Output {
             "--aug",
             "none",
         ])
-        .args(["--opt", "adamw", "--lr", "1e-3", "--device", "flex"])
+        // No weight decay: a layer that changed did so because gradient reached it.
+        .args([
+            "--opt", "adamw", "--lr", "1e-3", "--wd", "0", "--device", "flex",
+        ])
         .arg("--output-dir")
         .arg(run)
         .args(extra)
