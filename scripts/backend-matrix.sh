@@ -8,11 +8,12 @@
 #   BACKEND_MATRIX_API=gl scripts/backend-matrix.sh    # llvmpipe through OpenGL instead
 #
 # Measured on the project's 2-core machine (Debian 12, Mesa 22.3.6, 2026-11-29): the test build
-# took 28 min cold, the run 186 s on lavapipe and 246 s on OpenGL/llvmpipe; every difference from
+# took 28 min cold, the run 73-186 s on lavapipe and 246 s on OpenGL/llvmpipe; every difference from
 # PyTorch was under 1.2e-6.
 #
 # The `wgpu` feature is the one tested: wgpu compiles cubecl's WGSL to SPIR-V with naga, and
-# lavapipe runs that. (The `vulkan` feature, cubecl's own SPIR-V compiler, is a separate build.)
+# lavapipe runs that. With the `vulkan` feature (cubecl's own SPIR-V compiler) lavapipe 22.3
+# segfaults inside libvulkan_lvp.so on the first kernel (reproduced 2026-11-29).
 # The script points the Vulkan loader at lavapipe alone, so a machine that also has a GPU driver
 # still tests the software path; with BACKEND_MATRIX_API=gl it points the loader at no driver,
 # and wgpu, which tries Vulkan first, falls back to OpenGL.
