@@ -7,6 +7,8 @@
 //! ```sh
 //! cargo bench -p alexnet --bench conv_layers                     # flex, batch 16
 //! cargo bench -p alexnet --bench conv_layers -- --device ndarray --batch 16 --iters 5
+//! LIBTORCH_USE_PYTORCH=1 cargo bench -p alexnet --features alexnet-device/tch --bench conv_layers -- --device tch
+//! python3 bench/pytorch_conv_layers.py --batch 16 --iters 5   # PyTorch's own convolutions
 //! ```
 //!
 //! Each number is the median of `--iters` timed runs after one warm-up, with the device
