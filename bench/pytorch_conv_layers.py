@@ -69,14 +69,13 @@ def main():
         def grad_of(which):
             xs = x.clone().requires_grad_(which == "x")
             ws = w.clone().requires_grad_(which == "w")
+            wanted = xs if which == "x" else ws
 
             def step():
                 y = F.conv2d(xs, ws, b, stride=s, padding=p)
                 (y * g).sum().backward()
-                grad = (xs if which == "x" else ws).grad
-                assert grad.shape == (xs if which == "x" else ws).shape
-                xs.grad = None
-                ws.grad = None
+                assert wanted.grad.shape == wanted.shape
+                wanted.grad = None
 
             return step
 
