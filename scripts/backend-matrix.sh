@@ -25,13 +25,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 api="${BACKEND_MATRIX_API:-vulkan}"
+# Whether the dynamic linker knows library $1 (no `grep -q`: with pipefail, ldconfig killed by
+# SIGPIPE would read as "missing").
+has_lib() { ldconfig -p | grep -F "$1" >/dev/null; }
 sudo_cmd=()
 [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
 
 case "$api" in
   vulkan)
     icd=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json
-    if [ ! -f "$icd" ] || ! ldconfig -p | grep -q 'libvulkan.so.1'; then
+    if [ ! -f "$icd" ] || ! has_lib libvulkan.so.1; then
       echo "installing the Vulkan loader and Mesa's lavapipe" >&2
       "${sudo_cmd[@]}" apt-get install -y --no-install-recommends libvulkan1 mesa-vulkan-drivers
     fi
@@ -39,7 +42,7 @@ case "$api" in
     label="wgpu on Vulkan (lavapipe)"
     ;;
   gl)
-    if ! ldconfig -p | grep -q 'libEGL_mesa.so'; then
+    if ! has_lib libEGL_mesa.so; then
       echo "installing Mesa's EGL and OpenGL drivers (llvmpipe)" >&2
       "${sudo_cmd[@]}" apt-get install -y --no-install-recommends libegl1 libegl-mesa0 libgl1-mesa-dri
     fi
