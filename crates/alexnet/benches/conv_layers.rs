@@ -1,8 +1,9 @@
 //! Where a CPU training step spends its time: each of AlexNet's five convolutions (the standard
 //! variant at 227 px) timed on one backend as a forward pass, an input gradient and a weight
 //! gradient, next to the same layer written as im2col (strided slices) plus one matrix
-//! multiplication, and next to that matrix multiplication alone (what the backend's gemm does
-//! with the layer's FLOPs).
+//! multiplication, next to the weight gradient of the model's own convolution
+//! (`alexnet::conv::conv2d`, which on flex is im2col + one matmul), and next to that matrix
+//! multiplication alone (what the backend's gemm does with the layer's FLOPs).
 //!
 //! ```sh
 //! cargo bench -p alexnet --bench conv_layers                     # flex, batch 16
@@ -101,6 +102,9 @@ enum Method {
     /// Strided slices stacked into columns `[C_in*K*K, N*Ho*Wo]`, one matmul with the weight
     /// `[C_out, C_in*K*K]`; autodiff differentiates the slices and the matmul.
     Im2col,
+    /// The model's convolution, [`alexnet::conv::conv2d`]: on flex, flex's forward and input
+    /// gradient and an im2col + one-matmul weight gradient; Burn's `conv2d` elsewhere.
+    Model,
 }
 
 /// The layer's output `[N, C_out, Ho, Wo]` by `method`.
@@ -108,6 +112,9 @@ fn forward(layer: &Layer, method: Method, x: Tensor<4>, w: Tensor<4>, b: Tensor<
     let (k, s, p) = (layer.kernel, layer.stride, layer.padding);
     match method {
         Method::Conv => conv2d(x, w, Some(b), ConvOptions::new([s, s], [p, p], [1, 1], 1)),
+        Method::Model => {
+            alexnet::conv::conv2d(x, w, b, ConvOptions::new([s, s], [p, p], [1, 1], 1))
+        }
         Method::Im2col => {
             let [n, c, _, _] = x.dims();
             let out = layer.out_size();
@@ -241,7 +248,7 @@ fn main() {
 
     println!("{device_name}, batch {n}, median of {iters}; ms (GFLOP/s)");
     println!(
-        "{:<6} {:>7} | {:>15} {:>15} {:>15} | {:>15} {:>15} {:>15} | {:>15}",
+        "{:<6} {:>7} | {:>15} {:>15} {:>15} | {:>15} {:>15} {:>15} | {:>15} | {:>15}",
         "layer",
         "GFLOP",
         "conv fwd",
@@ -250,9 +257,10 @@ fn main() {
         "im2col fwd",
         "im2col dX",
         "im2col dW",
+        "model dW",
         "gemm alone"
     );
-    let mut totals = [0.0f64; 7];
+    let mut totals = [0.0f64; 8];
     for layer in &LAYERS {
         let gflop = layer.flops(n) / 1e9;
         let cell = |d: Duration| {
@@ -276,6 +284,9 @@ fn main() {
                 run_pass(layer, method, Pass::WeightGrad, n, &device, iters).saturating_sub(fwd);
             row.extend([Some(fwd), dx, Some(dw)]);
         }
+        let model_fwd = run_pass(layer, Method::Model, Pass::Forward, n, &device, iters);
+        let model_dw = run_pass(layer, Method::Model, Pass::WeightGrad, n, &device, iters);
+        row.push(Some(model_dw.saturating_sub(model_fwd)));
         row.push(Some(run_matmul(layer, n, &device, iters)));
         for (total, t) in totals.iter_mut().zip(&row) {
             *total += t.map_or(0.0, |t| t.as_secs_f64() * 1e3);
@@ -285,13 +296,22 @@ fn main() {
             .map(|t| t.map_or(format!("{:>15}", "-"), cell))
             .collect();
         println!(
-            "{:<6} {:>7.2} | {} {} {} | {} {} {} | {}",
-            layer.name, gflop, cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6]
+            "{:<6} {:>7.2} | {} {} {} | {} {} {} | {} | {}",
+            layer.name,
+            gflop,
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            cells[5],
+            cells[6],
+            cells[7]
         );
     }
     let t: Vec<String> = totals.iter().map(|t| format!("{t:>7.1}        ")).collect();
     println!(
-        "{:<6} {:>7} | {} {} {} | {} {} {} | {}",
-        "total", "", t[0], t[1], t[2], t[3], t[4], t[5], t[6]
+        "{:<6} {:>7} | {} {} {} | {} {} {} | {} | {}",
+        "total", "", t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]
     );
 }

@@ -31,6 +31,8 @@
 //! ```
 
 mod config;
+#[cfg(feature = "flex")]
+pub mod conv;
 mod model;
 pub mod pretrained;
 #[cfg(feature = "train")]

@@ -7,6 +7,15 @@ use burn::nn::{Dropout, Linear, LinearConfig, LocalResponseNorm};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+#[cfg(feature = "flex")]
+use crate::conv::conv2d_layer as conv2d;
+
+/// [`Conv2d::forward`]: without the `flex` feature every backend runs Burn's convolution.
+#[cfg(not(feature = "flex"))]
+fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    conv.forward(x) // [N, C_out, H_out, W_out]
+}
+
 /// AlexNet: five convolutions, three overlapping max pools, an adaptive average pool to 6x6 and
 /// three fully connected layers. Build it with [`AlexNetConfig`](crate::AlexNetConfig).
 ///
@@ -110,13 +119,13 @@ impl AlexNet {
     pub fn try_forward_features(&self, images: Tensor<4>) -> Result<Tensor<4>, InputError> {
         self.check_input(images.dims())?;
         let x = images; // [N, 3, 227, 227]
-        let x = self.norm(relu(self.conv1.forward(x))); // [N, 96, 55, 55]
+        let x = self.norm(relu(conv2d(&self.conv1, x))); // [N, 96, 55, 55]
         let x = self.pool.forward(x); // [N, 96, 27, 27]
-        let x = self.norm(relu(self.conv2.forward(x))); // [N, 256, 27, 27]
+        let x = self.norm(relu(conv2d(&self.conv2, x))); // [N, 256, 27, 27]
         let x = self.pool.forward(x); // [N, 256, 13, 13]
-        let x = relu(self.conv3.forward(x)); // [N, 384, 13, 13]
-        let x = relu(self.conv4.forward(x)); // [N, 384, 13, 13]
-        let x = relu(self.conv5.forward(x)); // [N, 256, 13, 13]
+        let x = relu(conv2d(&self.conv3, x)); // [N, 384, 13, 13]
+        let x = relu(conv2d(&self.conv4, x)); // [N, 384, 13, 13]
+        let x = relu(conv2d(&self.conv5, x)); // [N, 256, 13, 13]
         let x = self.pool.forward(x); // [N, 256, 6, 6]
         Ok(self.avgpool.forward(x)) // [N, 256, 6, 6]
     }
