@@ -29,6 +29,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{DType, Shape, Tensor, TensorData};
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// The convolution as a backend operation, implemented on flex (and on autodiff over flex, where
 /// the backward pass lives).
@@ -86,7 +87,6 @@ impl ConvWeightGrad for Flex {
         let dims = output_grad.shape();
         let [ho, wo] = [dims[2], dims[3]];
         let geometry = Im2col {
-            n,
             c,
             h,
             w,
@@ -100,21 +100,42 @@ impl ConvWeightGrad for Flex {
         let Some(input) = x.as_slice::<f32>() else {
             return Flex::conv2d_weight_backward(x, weight, output_grad, options);
         };
-        let cols = geometry.columns(input); // [C_in*K_h*K_w, N*H_out*W_out]
+        // A few samples at a time, so that the columns stay within COLUMN_BUDGET: the buffer is
+        // then reused from the allocator's heap instead of being freshly mapped (and zeroed by
+        // the kernel) for every layer.
         let rows = c * kh * kw;
-        let positions = n * ho * wo;
-        let cols = Flex::float_from_data(TensorData::new(cols, [rows, positions]), &device);
-        let cols = Flex::float_transpose(cols); // [N*H_out*W_out, C_in*K_h*K_w], a view
-        let grad = Flex::float_permute(output_grad, &[1, 0, 2, 3]); // [C_out, N, H_out, W_out]
-        let grad = Flex::float_reshape(grad, Shape::new([c_out, positions])); // [C_out, N*H_out*W_out]
-        let dw = Flex::float_matmul(grad, cols); // [C_out, C_in*K_h*K_w]
+        let chunk = (COLUMN_BUDGET / (rows * ho * wo)).clamp(1, n);
+        let mut dw: Option<FloatTensor<Flex>> = None;
+        for start in (0..n).step_by(chunk) {
+            let len = chunk.min(n - start);
+            let positions = len * ho * wo;
+            let cols = geometry.columns(input, start..start + len); // [C_in*K_h*K_w, len*H_out*W_out]
+            let cols = Flex::float_from_data(TensorData::new(cols, [rows, positions]), &device);
+            let cols = Flex::float_transpose(cols); // [len*H_out*W_out, C_in*K_h*K_w], a view
+            let grad = output_grad.narrow(0, start, len); // [len, C_out, H_out, W_out]
+            let grad = Flex::float_permute(grad, &[1, 0, 2, 3]); // [C_out, len, H_out, W_out]
+            let grad = Flex::float_reshape(grad, Shape::new([c_out, positions])); // [C_out, len*H_out*W_out]
+            let part = Flex::float_matmul(grad, cols); // [C_out, C_in*K_h*K_w]
+            dw = Some(match dw {
+                Some(sum) => Flex::float_add(sum, part),
+                None => part,
+            });
+        }
+        let Some(dw) = dw else {
+            // An empty batch: no columns, a zero gradient.
+            return Flex::float_zeros(weight.shape(), &device, DType::F32.into());
+        };
         Flex::float_reshape(dw, Shape::new([c_out, c, kh, kw])) // [C_out, C_in, K_h, K_w]
     }
 }
 
+/// The most `f32`s the weight gradient unrolls at once (16 MiB): small enough that glibc's
+/// allocator serves it from its heap rather than a fresh mapping, large enough for an efficient
+/// matrix multiplication (at least one sample's columns are always unrolled together).
+const COLUMN_BUDGET: usize = 4 << 20;
+
 /// The geometry of an ungrouped 2-d convolution, for unrolling its input into columns.
 struct Im2col {
-    n: usize,
     c: usize,
     h: usize,
     w: usize,
@@ -128,14 +149,14 @@ struct Im2col {
 }
 
 impl Im2col {
-    /// `input` `[N, C, H, W]` (contiguous) unrolled into `[C*K_h*K_w, N*H_out*W_out]`: row
-    /// `(c, i, j)` holds, for every output position, the input pixel that kernel tap `(i, j)` of
-    /// channel `c` multiplies (zero in the padding).
-    fn columns(&self, input: &[f32]) -> Vec<f32> {
+    /// The samples `batch` of `input` `[N, C, H, W]` (contiguous) unrolled into
+    /// `[C*K_h*K_w, len*H_out*W_out]`: row `(c, i, j)` holds, for every output position, the
+    /// input pixel that kernel tap `(i, j)` of channel `c` multiplies (zero in the padding).
+    fn columns(&self, input: &[f32], batch: Range<usize>) -> Vec<f32> {
         let [kh, kw] = self.kernel;
         let [ho, wo] = self.out;
         let (h, w) = (self.h, self.w);
-        let positions = self.n * ho * wo;
+        let positions = batch.len() * ho * wo;
         let mut cols = vec![0.0f32; self.c * kh * kw * positions];
         cols.par_chunks_mut(positions)
             .enumerate()
@@ -147,7 +168,7 @@ impl Im2col {
                 let offset_x = (j * self.dilation[1]) as isize - self.pad_begin[1] as isize;
                 let (lo, hi) = valid_range(offset_x, self.stride[1], w, wo);
                 let offset_y = (i * self.dilation[0]) as isize - self.pad_begin[0] as isize;
-                for b in 0..self.n {
+                for (sample, b) in batch.clone().enumerate() {
                     let plane = &input[(b * self.c + ch) * h * w..][..h * w];
                     for oy in 0..ho {
                         let iy = (oy * self.stride[0]) as isize + offset_y;
@@ -155,7 +176,7 @@ impl Im2col {
                             continue; // padding: the row stays zero
                         }
                         let src = &plane[iy as usize * w..][..w];
-                        let dst = &mut out[(b * ho + oy) * wo..][..wo];
+                        let dst = &mut out[(sample * ho + oy) * wo..][..wo];
                         let first = (lo * self.stride[1]) as isize + offset_x;
                         let first = first as usize; // >= 0 by `valid_range`
                         if self.stride[1] == 1 {
