@@ -4,8 +4,12 @@
 //! Convolutional Neural Networks"](https://papers.nips.cc/paper/2012/hash/c399862d3b9d6b76c8436e924a68c45b-Abstract.html)
 //! (NIPS 2012), for the [Burn](https://burn.dev) deep-learning framework.
 //!
-//! One model definition runs on every Burn backend; this crate has no backend of its own (the
-//! program using it compiles one in through Burn's features and passes a `Device`).
+//! One model definition runs on every Burn backend; the program using it compiles backends in
+//! through Burn's features and passes a `Device`. The one backend this crate compiles in itself
+//! is flex (the default `flex` feature), for [`conv`]: on flex devices the convolutions compute
+//! their weight gradient as im2col plus one matrix multiplication, Burn's own convolution runs
+//! everywhere else. `default-features = false` leaves flex out and runs Burn's convolution on
+//! every backend.
 //!
 //! - [`AlexNetConfig`] builds one of three variants: [`standard`](AlexNetConfig::standard) (the
 //!   paper's layer sizes on one device, 62,378,344 parameters),
@@ -18,6 +22,7 @@
 //!   [`AlexNet::load_backbone`] loads all but the classifier head, for fine-tuning.
 //! - [`pretrained`] describes torchvision's published weights ([`AlexNetWeights`]: URL, checksum,
 //!   accuracy, eval transform) and bundles the 1000 ImageNet class names.
+//! - [`conv`] is that convolution, usable in other models on flex.
 //! - With the `train` feature, `AlexNet` implements burn-train's `TrainStep` and `InferenceStep`.
 //!
 //! ```no_run
