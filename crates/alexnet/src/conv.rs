@@ -37,12 +37,15 @@ use std::ops::Range;
 pub trait AlexNetConv: Backend {
     /// `conv2d(x, weight, bias, options)`: `x` `[N, C_in, H, W]`, `weight`
     /// `[C_out, C_in / groups, K_h, K_w]`, `bias` `[C_out]`; returns `[N, C_out, H_out, W_out]`.
+    /// The backend's own convolution, except on `Autodiff`, whose backward pass differs.
     fn alexnet_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         options: ConvOptions<2>,
-    ) -> FloatTensor<Self>;
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, Some(bias), options)
+    }
 }
 
 /// The weight gradient of a convolution on one backend (not dispatched: the backward pass of
@@ -58,16 +61,7 @@ pub trait ConvWeightGrad: Backend {
     ) -> FloatTensor<Self>;
 }
 
-impl AlexNetConv for Flex {
-    fn alexnet_conv2d(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
-        options: ConvOptions<2>,
-    ) -> FloatTensor<Self> {
-        Flex::conv2d(x, weight, Some(bias), options)
-    }
-}
+impl AlexNetConv for Flex {}
 
 impl ConvWeightGrad for Flex {
     fn conv2d_weight_grad(
@@ -104,9 +98,13 @@ impl ConvWeightGrad for Flex {
         // then reused from the allocator's heap instead of being freshly mapped (and zeroed by
         // the kernel) for every layer.
         let rows = c * kh * kw;
+        if n * rows * ho * wo == 0 {
+            // No sample, no tap or no output position: nothing to sum, a zero gradient.
+            return Flex::float_zeros(weight.shape(), &device, DType::F32.into());
+        }
         let chunk = (COLUMN_BUDGET / (rows * ho * wo)).clamp(1, n);
-        let mut dw: Option<FloatTensor<Flex>> = None;
-        for start in (0..n).step_by(chunk) {
+        // The weight gradient's share of samples `start..start + chunk` (or to the end).
+        let part = |start: usize| {
             let len = chunk.min(n - start);
             let positions = len * ho * wo;
             let cols = geometry.columns(input, start..start + len); // [C_in*K_h*K_w, len*H_out*W_out]
@@ -115,16 +113,11 @@ impl ConvWeightGrad for Flex {
             let grad = output_grad.narrow(0, start, len); // [len, C_out, H_out, W_out]
             let grad = Flex::float_permute(grad, &[1, 0, 2, 3]); // [C_out, len, H_out, W_out]
             let grad = Flex::float_reshape(grad, Shape::new([c_out, positions])); // [C_out, len*H_out*W_out]
-            let part = Flex::float_matmul(grad, cols); // [C_out, C_in*K_h*K_w]
-            dw = Some(match dw {
-                Some(sum) => Flex::float_add(sum, part),
-                None => part,
-            });
-        }
-        let Some(dw) = dw else {
-            // An empty batch: no columns, a zero gradient.
-            return Flex::float_zeros(weight.shape(), &device, DType::F32.into());
+            Flex::float_matmul(grad, cols) // [C_out, C_in*K_h*K_w]
         };
+        let dw = (chunk..n)
+            .step_by(chunk)
+            .fold(part(0), |sum, start| Flex::float_add(sum, part(start))); // [C_out, C_in*K_h*K_w]
         Flex::float_reshape(dw, Shape::new([c_out, c, kh, kw])) // [C_out, C_in, K_h, K_w]
     }
 }
@@ -363,17 +356,19 @@ mod tests {
         }
     }
 
-    /// One convolution layer to compare: channels, kernel, stride, padding
+    /// One convolution layer to compare: batch, channels `[in, out]`, kernel, stride, padding
     /// `(top, left, bottom, right)`, dilation, groups, input side.
-    struct Case {
-        channels: [usize; 2],
-        kernel: [usize; 2],
-        stride: [usize; 2],
-        padding: (usize, usize, usize, usize),
-        dilation: [usize; 2],
-        groups: usize,
-        size: [usize; 2],
-    }
+    #[derive(Clone, Copy)]
+    struct Case(
+        usize,
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        (usize, usize, usize, usize),
+        [usize; 2],
+        usize,
+        [usize; 2],
+    );
 
     /// Largest difference relative to the largest magnitude of `expected`.
     fn relative_diff<const D: usize>(actual: Tensor<D>, expected: Tensor<D>) -> f32 {
@@ -384,17 +379,18 @@ mod tests {
 
     /// The layer through [`conv2d`] (flex's forward, the im2col weight gradient) and through
     /// Burn's `Conv2d::forward` agree on the output and on all three gradients.
-    fn check(case: &Case) {
+    fn check(case: Case) {
+        let Case(batch, channels, kernel, stride, padding, dilation, groups, size) = case;
         let device = Device::flex().autodiff();
         device.seed(7);
-        let (t, l, b, r) = case.padding;
-        let conv: Conv2d = Conv2dConfig::new(case.channels, case.kernel)
-            .with_stride(case.stride)
+        let (t, l, b, r) = padding;
+        let conv: Conv2d = Conv2dConfig::new(channels, kernel)
+            .with_stride(stride)
             .with_padding(PaddingConfig2d::Explicit(t, l, b, r))
-            .with_dilation(case.dilation)
-            .with_groups(case.groups)
+            .with_dilation(dilation)
+            .with_groups(groups)
             .init(&device);
-        let shape = [2, case.channels[0], case.size[0], case.size[1]];
+        let shape = [batch, channels[0], size[0], size[1]];
         let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
 
         let run = |ours: bool| {
@@ -403,12 +399,12 @@ mod tests {
                 conv2d_layer(&conv, x.clone())
             } else {
                 conv.forward(x.clone())
-            }; // [2, C_out, H_out, W_out]
+            }; // [batch, C_out, H_out, W_out]
             // A loss whose output gradient is not uniform: sum of y * (index-dependent weights).
             let weights = Tensor::<1, Int>::arange(0..y.shape().num_elements() as i64, &device)
                 .float()
                 .reshape(y.dims())
-                .sin(); // [2, C_out, H_out, W_out]
+                .sin(); // [batch, C_out, H_out, W_out]
             let grads = (y.clone() * weights).sum().backward();
             let dx = x.grad(&grads).expect("input gradient");
             let dw = conv.weight.val().grad(&grads).expect("weight gradient");
@@ -425,7 +421,7 @@ mod tests {
         let (y_ref, dx_ref, dw_ref, db_ref) = run(false);
         let what = format!(
             "channels {:?} kernel {:?} stride {:?} padding {:?} dilation {:?} groups {}",
-            case.channels, case.kernel, case.stride, case.padding, case.dilation, case.groups
+            channels, kernel, stride, padding, dilation, groups
         );
         assert_eq!(y.dims(), y_ref.dims(), "{what}");
         assert!(relative_diff(y, y_ref) < 1e-5, "output, {what}");
@@ -437,49 +433,40 @@ mod tests {
 
     #[test]
     fn gradients_match_burns_convolution() {
+        // Batch, channels, kernel, stride, padding (top, left, bottom, right), dilation, groups,
+        // input.
         let cases = [
             // conv1's shape, scaled down: 11x11, stride 4, no padding.
-            Case {
-                channels: [3, 8],
-                kernel: [11, 11],
-                stride: [4, 4],
-                padding: (0, 0, 0, 0),
-                dilation: [1, 1],
-                groups: 1,
-                size: [31, 31],
-            },
+            Case(
+                2,
+                [3, 8],
+                [11, 11],
+                [4, 4],
+                (0, 0, 0, 0),
+                [1, 1],
+                1,
+                [31, 31],
+            ),
             // conv2: 5x5, padding 2.
-            Case {
-                channels: [6, 10],
-                kernel: [5, 5],
-                stride: [1, 1],
-                padding: (2, 2, 2, 2),
-                dilation: [1, 1],
-                groups: 1,
-                size: [9, 9],
-            },
+            Case(2, [6, 10], [5, 5], [1, 1], (2, 2, 2, 2), [1, 1], 1, [9, 9]),
             // Asymmetric padding, a non-square kernel and input, unequal strides, dilation.
-            Case {
-                channels: [4, 5],
-                kernel: [3, 2],
-                stride: [2, 3],
-                padding: (1, 0, 2, 1),
-                dilation: [2, 1],
-                groups: 1,
-                size: [12, 10],
-            },
+            Case(2, [4, 5], [3, 2], [2, 3], (1, 0, 2, 1), [2, 1], 1, [12, 10]),
             // Grouped (paper2012's conv2/4/5): Burn's generic weight gradient.
-            Case {
-                channels: [4, 6],
-                kernel: [3, 3],
-                stride: [1, 1],
-                padding: (1, 1, 1, 1),
-                dilation: [1, 1],
-                groups: 2,
-                size: [7, 7],
-            },
+            Case(2, [4, 6], [3, 3], [1, 1], (1, 1, 1, 1), [1, 1], 2, [7, 7]),
+            // conv1 at full size: each sample's columns are 363 x 3025 floats (1.1 M), so the
+            // 4 M budget unrolls 3 samples and then the last 2, and the parts are summed.
+            Case(
+                5,
+                [3, 8],
+                [11, 11],
+                [4, 4],
+                (0, 0, 0, 0),
+                [1, 1],
+                1,
+                [227, 227],
+            ),
         ];
-        for case in &cases {
+        for case in cases {
             check(case);
         }
     }
