@@ -434,19 +434,11 @@ mod tests {
     #[test]
     fn gradients_match_burns_convolution() {
         // Batch, channels, kernel, stride, padding (top, left, bottom, right), dilation, groups,
-        // input.
+        // input; one layer a line.
+        #[rustfmt::skip]
         let cases = [
             // conv1's shape, scaled down: 11x11, stride 4, no padding.
-            Case(
-                2,
-                [3, 8],
-                [11, 11],
-                [4, 4],
-                (0, 0, 0, 0),
-                [1, 1],
-                1,
-                [31, 31],
-            ),
+            Case(2, [3, 8], [11, 11], [4, 4], (0, 0, 0, 0), [1, 1], 1, [31, 31]),
             // conv2: 5x5, padding 2.
             Case(2, [6, 10], [5, 5], [1, 1], (2, 2, 2, 2), [1, 1], 1, [9, 9]),
             // Asymmetric padding, a non-square kernel and input, unequal strides, dilation.
@@ -455,16 +447,7 @@ mod tests {
             Case(2, [4, 6], [3, 3], [1, 1], (1, 1, 1, 1), [1, 1], 2, [7, 7]),
             // conv1 at full size: each sample's columns are 363 x 3025 floats (1.1 M), so the
             // 4 M budget unrolls 3 samples and then the last 2, and the parts are summed.
-            Case(
-                5,
-                [3, 8],
-                [11, 11],
-                [4, 4],
-                (0, 0, 0, 0),
-                [1, 1],
-                1,
-                [227, 227],
-            ),
+            Case(5, [3, 8], [11, 11], [4, 4], (0, 0, 0, 0), [1, 1], 1, [227, 227]),
         ];
         for case in cases {
             check(case);
