@@ -102,20 +102,19 @@ pub enum Preset {
     Paper,
     /// [`AugmentConfig::torchvision`].
     Torchvision,
-    /// [`AugmentConfig::eval`].
+    /// [`AugmentConfig::eval`]: no augmentation, the deterministic resize, centre crop and
+    /// normalisation (as torchvision users get by passing the eval transform to a train set).
+    /// `none` is accepted as another name for it.
+    #[serde(alias = "none")]
     Eval,
-    /// No augmentation for training: the deterministic eval transform (resize, centre crop,
-    /// normalise), as torchvision users get by passing the eval transform to a train set.
-    None,
 }
 
 impl Preset {
     /// Every preset with its name, in the order they are listed to users.
-    pub const ALL: [(&'static str, Preset); 4] = [
+    pub const ALL: [(&'static str, Preset); 3] = [
         ("paper", Preset::Paper),
         ("torchvision", Preset::Torchvision),
         ("eval", Preset::Eval),
-        ("none", Preset::None),
     ];
 
     /// The name `FromStr` and serde accept.
@@ -123,7 +122,7 @@ impl Preset {
         Self::ALL
             .iter()
             .find(|(_, p)| *p == self)
-            .map_or("none", |(n, _)| n)
+            .map_or("eval", |(n, _)| n)
     }
 }
 
@@ -135,13 +134,16 @@ impl std::fmt::Display for Preset {
 
 /// An augmentation preset name that is not one of [`Preset::ALL`].
 #[derive(Debug, thiserror::Error)]
-#[error("unknown augmentation preset `{0}` (expected one of: paper, torchvision, eval, none)")]
+#[error("unknown augmentation preset `{0}` (expected one of: paper, torchvision, eval or none)")]
 pub struct UnknownPreset(pub String);
 
 impl std::str::FromStr for Preset {
     type Err = UnknownPreset;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("none") {
+            return Ok(Preset::Eval);
+        }
         Self::ALL
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(s))
@@ -166,7 +168,7 @@ impl AugmentConfig {
         match preset {
             Preset::Paper => Self::paper(size),
             Preset::Torchvision => Self::torchvision(size),
-            Preset::Eval | Preset::None => Self::eval(size),
+            Preset::Eval => Self::eval(size),
         }
     }
 
@@ -211,6 +213,17 @@ impl AugmentConfig {
             pca_lighting: 0.0,
             mean: IMAGENET_MEAN,
             std: IMAGENET_STD,
+        }
+    }
+
+    /// The eval pipeline with explicit sizes and normalisation, as a weights description (e.g.
+    /// `alexnet::pretrained::EvalTransform`) gives them.
+    pub fn eval_with(resize: u32, crop: u32, mean: [f32; 3], std: [f32; 3]) -> Self {
+        Self {
+            resize: Some(resize),
+            mean,
+            std,
+            ..Self::eval(crop)
         }
     }
 
@@ -589,9 +602,10 @@ mod tests {
         }
         let err = "cutmix".parse::<Preset>().expect_err("unknown");
         assert!(err.to_string().contains("`cutmix`") && err.to_string().contains("paper"));
+        assert_eq!("none".parse::<Preset>().expect("alias"), Preset::Eval);
         assert_eq!(
-            AugmentConfig::preset(Preset::None, 64),
-            AugmentConfig::eval(64)
+            serde_json::from_str::<Preset>("\"none\"").expect("alias"),
+            Preset::Eval
         );
         assert_eq!(
             AugmentConfig::preset(Preset::Paper, 64),
@@ -659,11 +673,33 @@ mod tests {
             AugmentConfig::torchvision(32),
             AugmentConfig::eval(32),
         ] {
+            // Lighting and jitter shift a whole plane at once: each plane stays one value.
             let out = config.apply(&img, &mut Rng::for_item(0, 0, 0));
             assert_eq!(out.len(), 3 * 32 * 32);
-            assert!(out.iter().all(|v| v.is_finite()));
+            for plane in out.chunks(32 * 32) {
+                assert_eq!(spread(plane), 0.0, "a plane of {config:?} varies");
+            }
         }
-        assert_eq!(AugmentConfig::eval(32).ten_crop(&img).len(), 10);
+        let eval = AugmentConfig::eval(32);
+        let crops = eval.ten_crop(&img);
+        assert_eq!(crops.len(), 10);
+        for crop in &crops {
+            for (c, plane) in crop.chunks(32 * 32).enumerate() {
+                let want = ([10.0, 200.0, 30.0][c] / 255.0 - eval.mean[c]) / eval.std[c];
+                let worst = plane.iter().fold(0.0f32, |m, v| m.max((v - want).abs()));
+                assert!(worst < 1e-5, "channel {c}: off by {worst} from {want}");
+            }
+        }
+    }
+
+    /// max - min of `values`.
+    fn spread(values: &[f32]) -> f32 {
+        let (lo, hi) = values
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        hi - lo
     }
 
     #[test]

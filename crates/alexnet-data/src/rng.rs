@@ -52,9 +52,36 @@ impl Rng {
     }
 }
 
+/// `0..n` in the seeded random order of `epoch` (Fisher-Yates), a new order each epoch: the
+/// order a training loop visits a dataset in. ImageFolder lists images class by class, so an
+/// epoch in dataset order would give batches of one or two classes.
+pub fn epoch_order(n: usize, seed: u64, epoch: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = Rng::for_item(seed, epoch, u64::MAX);
+    for i in (1..n).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_orders_are_seeded_permutations_that_mix_the_dataset() {
+        let order = epoch_order(64, 3, 1);
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..64).collect::<Vec<_>>());
+        assert_eq!(order, epoch_order(64, 3, 1));
+        assert_ne!(order, epoch_order(64, 3, 2));
+        assert_ne!(order, epoch_order(64, 4, 1));
+        // 4 classes of 16 images, listed class by class: the first batch of 16 holds them all.
+        let classes: std::collections::HashSet<usize> =
+            order[..16].iter().map(|i| i / 16).collect();
+        assert_eq!(classes.len(), 4);
+    }
 
     #[test]
     fn streams_are_deterministic_and_distinct() {

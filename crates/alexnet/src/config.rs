@@ -220,6 +220,7 @@ impl AlexNetConfig {
             fc7: linear(self.hidden, self.hidden, 1.0),
             fc8: linear(self.hidden, self.num_classes, 0.0),
             min_input_size: self.min_input_size(),
+            config: self.clone(),
         }
     }
 }

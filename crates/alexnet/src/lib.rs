@@ -49,4 +49,4 @@ pub use model::{AlexNet, InputError};
 pub use pretrained::{AlexNetWeights, imagenet_classes};
 #[cfg(feature = "train")]
 pub use train::ImageBatch;
-pub use weights::{WeightsError, WeightsFormat};
+pub use weights::{ConfigSource, WeightsError, WeightsFormat, WeightsInfo};

@@ -7,6 +7,8 @@ use burn::nn::{Dropout, Linear, LinearConfig, LocalResponseNorm};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use crate::AlexNetConfig;
+
 #[cfg(feature = "flex")]
 use crate::conv::conv2d_layer as conv2d;
 
@@ -48,6 +50,9 @@ pub struct AlexNet {
     pub fc8: Linear,
     /// Smallest square input side the network accepts.
     pub min_input_size: usize,
+    /// The configuration the model was built from (written into saved weight files).
+    #[module(skip)]
+    pub config: AlexNetConfig,
 }
 
 /// Why an input cannot go through the network.
@@ -142,6 +147,7 @@ impl AlexNet {
     pub fn with_classes(mut self, num_classes: usize, device: &Device) -> Self {
         let hidden = self.fc8.weight.dims()[0];
         self.fc8 = LinearConfig::new(hidden, num_classes).init(device);
+        self.config.num_classes = num_classes;
         self
     }
 

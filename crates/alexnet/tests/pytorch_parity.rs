@@ -81,3 +81,13 @@ fn flex_and_ndarray_give_the_same_logits() {
         assert!(err <= 1e-5, "{variant}: ndarray and flex differ by {err:e}");
     }
 }
+
+#[test]
+fn the_parity_error_is_relative_for_small_tensors_too() {
+    // A bias gradient of magnitude 0.01 off by 1e-4 is 1 % off, not 1e-4.
+    let err = relative_error(&[0.0101, -0.005], &[0.01, -0.005]);
+    assert!((err - 1e-2).abs() < 1e-4, "{err}");
+    assert!((relative_error(&[20.0, 1.0], &[10.0, 1.0]) - 1.0).abs() < 1e-6);
+    // An all-zero tensor is compared at the floor's scale.
+    assert!((relative_error(&[1e-8], &[0.0]) - 1e-2).abs() < 1e-6);
+}

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use alexnet::{AlexNet, WeightsError};
+use alexnet::{AlexNet, AlexNetConfig, AlexNetInit, ConfigSource, WeightsError, WeightsInfo};
 use burn::tensor::{Device, Tensor};
 use common::*;
 
@@ -245,4 +245,82 @@ fn unknown_extension_missing_file_and_pth_output_are_errors() {
         model.save_weights(dir.path().join("no-such-dir").join("model.bpk")),
         Err(WeightsError::Write { .. })
     ));
+}
+
+#[test]
+fn from_file_rebuilds_every_variant_from_the_file_alone() {
+    let device = flex();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let configs = [
+        AlexNetConfig::standard()
+            .with_width(0.125)
+            .with_num_classes(7),
+        AlexNetConfig::paper2012()
+            .with_width(0.0625)
+            .with_num_classes(3),
+        AlexNetConfig::torchvision()
+            .with_width(0.25)
+            .with_num_classes(12)
+            .with_dropout(0.2)
+            .with_init(AlexNetInit::Kaiming)
+            .with_image_size(99),
+    ];
+    let classes: Vec<String> = (0..3).map(|i| format!("kind {i}")).collect();
+    for config in configs {
+        let model = config.init(&device);
+        let before = logits(&model, &device);
+        for ext in ["bpk", "safetensors"] {
+            let path = dir.path().join(format!("model.{ext}"));
+            model.save_weights(&path).expect("save");
+            let info = WeightsInfo::read(&path).expect("info");
+            assert_eq!(info.config, config, ".{ext}");
+            assert_eq!(info.source, ConfigSource::Metadata);
+            assert_eq!(info.classes, None);
+            let loaded = AlexNet::from_file(&path, &device).expect("from_file");
+            assert_eq!(loaded.config, config);
+            assert_eq!(logits(&loaded, &device), before, "{config:?} via .{ext}");
+        }
+        if config.num_classes == 3 {
+            let path = dir.path().join("named.bpk");
+            model
+                .save_weights_with_classes(&path, &classes)
+                .expect("save");
+            let info = WeightsInfo::read(&path).expect("info");
+            assert_eq!(info.classes.as_deref(), Some(classes.as_slice()));
+        }
+    }
+}
+
+#[test]
+fn from_file_reads_a_torchvision_state_dict_by_its_shapes() {
+    let device = flex();
+    let path = fixture("torchvision.pth");
+    let info = WeightsInfo::read(&path).expect("info");
+    assert_eq!(info.source, ConfigSource::TorchvisionShapes);
+    assert_eq!(info.config, fixture_config("torchvision"));
+    let model = AlexNet::from_file(&path, &device).expect("from_file");
+    let want = fixture_config("torchvision")
+        .init(&device)
+        .load_weights(&path)
+        .expect("load");
+    assert_eq!(logits(&model, &device), logits(&want, &device));
+}
+
+#[test]
+fn a_file_without_metadata_or_torchvision_keys_asks_for_a_config() {
+    let device = flex();
+    // Written before weight files carried metadata: this crate's key names, no config.
+    for name in ["standard.safetensors", "paper2012.pth"] {
+        let err = AlexNet::from_file(fixture(name), &device).expect_err("unrecognised");
+        assert!(
+            matches!(err, WeightsError::Unrecognised { .. }),
+            "{name}: {err}"
+        );
+        assert!(err.to_string().contains("AlexNetConfig"), "{err}");
+    }
+    // It still loads when the config is given.
+    fixture_config("standard")
+        .init(&device)
+        .load_weights(fixture("standard.safetensors"))
+        .expect("loads with a config");
 }

@@ -279,7 +279,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "EPOCHS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plateau_patience: Option<usize>,
-    /// Training augmentation: paper, torchvision, none.
+    /// Training augmentation: paper, torchvision, eval (none: no augmentation, the same as eval).
     #[arg(long, value_parser = parse_preset, value_name = "PRESET")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aug: Option<Preset>,

@@ -122,7 +122,7 @@ impl Default for TrainConfig {
             lr_gamma: 0.1,
             warmup_epochs: 1,
             plateau_patience: 2,
-            aug: Preset::None,
+            aug: Preset::Eval,
             hflip: None,
             color_jitter: None,
             pca_lighting: None,
@@ -327,7 +327,11 @@ impl TrainConfig {
 
     /// The model for `num_classes` classes.
     pub fn model_config(&self, num_classes: usize) -> AlexNetConfig {
-        let mut config = self.arch.config().with_num_classes(num_classes);
+        let mut config = self
+            .arch
+            .config()
+            .with_num_classes(num_classes)
+            .with_image_size(self.image_size);
         if self.width != 1.0 {
             config = config.with_width(self.width);
         }

@@ -27,6 +27,8 @@ pub struct EvalReport {
     pub images: usize,
     /// Images skipped because they could not be decoded.
     pub skipped: usize,
+    /// Images whose output row held a NaN or an infinity (each counted as a miss).
+    pub non_finite: usize,
     /// Whether the ten-crop average was used.
     pub ten_crop: bool,
     /// The model file.
@@ -95,7 +97,8 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let transform = config.eval_augment();
     let loader = BatchLoader::new(set, transform.clone(), config.seed)
         .with_max_consecutive_failures(config.max_consecutive_failures);
-    let (mut top1, mut topk, mut images, mut crop_skips) = (0usize, 0usize, 0usize, 0usize);
+    let mut tally = Tally::default();
+    let mut crop_skips = 0;
     let indices: Vec<usize> = (0..loader.dataset().len()).collect();
     for chunk in indices.chunks(args.batch_size.max(1)) {
         let (probs, labels) = if args.ten_crop {
@@ -113,22 +116,21 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             (host(logits)?, batch.labels)
         };
         for (row, &label) in probs.chunks(num_classes).zip(&labels) {
-            let rank = row.iter().filter(|&&p| p > row[label]).count();
-            top1 += usize::from(rank == 0);
-            topk += usize::from(rank < k);
+            tally.add(row, label, k);
         }
-        images += labels.len();
     }
+    let images = tally.images;
     if images == 0 {
         return Err(anyhow::anyhow!(
             "no image of the {split} split could be decoded"
         ));
     }
     let report = EvalReport {
-        top1: top1 as f64 / images as f64,
-        top5: topk as f64 / images as f64,
+        top1: tally.top1 as f64 / images as f64,
+        top5: tally.topk as f64 / images as f64,
         images,
         skipped: loader.skipped_count() + crop_skips,
+        non_finite: tally.non_finite,
         ten_crop: args.ten_crop,
         model: model_path,
         split,
@@ -137,15 +139,46 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "top-1 {:.2}%  top-{k} {:.2}%  ({} images{}, {} skipped)",
+            "top-1 {:.2}%  top-{k} {:.2}%  ({} images{}, {} skipped, {} non-finite)",
             report.top1 * 100.0,
             report.top5 * 100.0,
             report.images,
             if report.ten_crop { ", ten-crop" } else { "" },
-            report.skipped
+            report.skipped,
+            report.non_finite
         );
     }
     Ok(())
+}
+
+/// Hits counted over the rows of a model's output.
+#[derive(Debug, Default, PartialEq)]
+struct Tally {
+    images: usize,
+    top1: usize,
+    topk: usize,
+    non_finite: usize,
+}
+
+impl Tally {
+    /// Scores one output row against its label. The label's rank counts every class that scores
+    /// at least as high as the label, other than the label itself, so a tie is not a hit; a row
+    /// holding a NaN or an infinity is a miss and is counted as non-finite.
+    fn add(&mut self, row: &[f32], label: usize, k: usize) {
+        self.images += 1;
+        if !row.iter().all(|p| p.is_finite()) {
+            self.non_finite += 1;
+            return;
+        }
+        let target = row[label];
+        let rank = row
+            .iter()
+            .enumerate()
+            .filter(|&(i, &p)| i != label && p >= target)
+            .count();
+        self.top1 += usize::from(rank == 0);
+        self.topk += usize::from(rank < k);
+    }
 }
 
 /// Mean softmax over the ten crops of each image of `chunk`; undecodable images are skipped.
@@ -187,4 +220,50 @@ fn host(t: Tensor<2>) -> Result<Vec<f32>> {
         .try_into_vec::<f32>()
         .map_err(|e| anyhow::anyhow!("{e:?}"))
         .context("cannot read the model's output")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    fn score(rows: &[&[f32]], labels: &[usize], k: usize) -> Tally {
+        let mut tally = Tally::default();
+        for (row, &label) in rows.iter().zip(labels) {
+            tally.add(row, label, k);
+        }
+        tally
+    }
+
+    #[test]
+    fn constant_outputs_hit_nothing() {
+        let row: &[f32] = &[0.25; 4];
+        let tally = score(&[row, row, row], &[0, 1, 3], 2);
+        assert_eq!((tally.top1, tally.topk, tally.non_finite), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_nan_row_is_a_miss_and_is_counted() {
+        let nan: &[f32] = &[f32::NAN; 3];
+        let inf: &[f32] = &[0.1, f32::INFINITY, 0.2];
+        let good: &[f32] = &[0.1, 0.7, 0.2];
+        let tally = score(&[nan, inf, good], &[0, 1, 1], 3);
+        assert_eq!(
+            tally,
+            Tally {
+                images: 3,
+                top1: 1,
+                topk: 1,
+                non_finite: 2
+            }
+        );
+    }
+
+    #[test]
+    fn classes_tied_with_the_label_push_it_out_of_the_top_k() {
+        // Ten-crop averages leave many classes at exactly 0.0: the label at 0.0 is no top-5 hit.
+        let row: &[f32] = &[0.6, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        assert_eq!(score(&[row], &[5], 5).topk, 0);
+        assert_eq!(score(&[row], &[1], 5).topk, 1);
+        assert_eq!(score(&[row], &[0], 5).top1, 1);
+    }
 }

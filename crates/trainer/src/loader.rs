@@ -3,13 +3,14 @@
 //! background thread that prepares the next batches while the model trains on the current one,
 //! and a clear error when the data is broken.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use alexnet::ImageBatch;
 use alexnet_data::loader::{BatchLoader, HostBatch, TooManyFailures};
-use alexnet_data::rng::Rng;
+use alexnet_data::rng::epoch_order;
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
 use burn::tensor::Device;
@@ -27,6 +28,8 @@ pub struct EpochLoader {
     batch_size: usize,
     shuffle: bool,
     seed: u64,
+    /// The positions of each epoch's order this loader serves (all of them unless sliced).
+    range: Option<Range<usize>>,
     /// The epoch the next `iter()` serves (1-based, as burn-train counts).
     epoch: Arc<AtomicUsize>,
     /// The error that stopped loading, for the final report.
@@ -51,6 +54,7 @@ impl EpochLoader {
             batch_size,
             shuffle,
             seed,
+            range: None,
             epoch: Arc::new(AtomicUsize::new(first_epoch)),
             failure: Arc::new(Mutex::new(None)),
             workers,
@@ -67,17 +71,19 @@ impl EpochLoader {
         self.loader.skipped()
     }
 
-    /// The item order of `epoch`: a seeded Fisher-Yates shuffle, or the identity.
+    /// The item order of `epoch`: a seeded Fisher-Yates shuffle, or the identity, cut to the
+    /// loader's slice.
     fn order(&self, epoch: usize) -> Vec<usize> {
         let n = self.loader.dataset().len();
-        let mut order: Vec<usize> = (0..n).collect();
-        if self.shuffle {
-            let mut rng = Rng::for_item(self.seed, epoch as u64, u64::MAX);
-            for i in (1..n).rev() {
-                order.swap(i, rng.below(i + 1));
-            }
+        let order = if self.shuffle {
+            epoch_order(n, self.seed, epoch as u64)
+        } else {
+            (0..n).collect()
+        };
+        match &self.range {
+            Some(range) => order[range.clone()].to_vec(),
+            None => order,
         }
-        order
     }
 }
 
@@ -151,7 +157,9 @@ impl DataLoader<ImageBatch> for EpochLoader {
     }
 
     fn num_items(&self) -> usize {
-        self.loader.dataset().len()
+        self.range
+            .as_ref()
+            .map_or(self.loader.dataset().len(), ExactSizeIterator::len)
     }
 
     fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<ImageBatch>> {
@@ -161,9 +169,63 @@ impl DataLoader<ImageBatch> for EpochLoader {
         })
     }
 
+    /// Positions `start..end` of every epoch's order (relative to this loader's own items, as
+    /// burn-train's split across devices asks): loaders sliced from one loader share its seed,
+    /// so their slices of an epoch are disjoint and together cover the split.
     fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<ImageBatch>> {
-        // Only multi-device strategies slice; this trainer runs on one device.
-        log::warn!("slicing a loader ({start}..{end}) is not supported; using the whole split");
-        self.to_device(&self.device)
+        let offset = self.range.as_ref().map_or(0, |r| r.start);
+        let len = self.num_items();
+        let (start, end) = (start.min(len), end.min(len).max(start.min(len)));
+        Arc::new(Self {
+            range: Some(offset + start..offset + end),
+            epoch: Arc::new(AtomicUsize::new(self.epoch.load(Ordering::SeqCst))),
+            ..self.clone()
+        })
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use super::*;
+    use alexnet_data::AugmentConfig;
+    use alexnet_data::synthetic::{Split, SyntheticConfig, SyntheticDataset};
+
+    /// A shuffled loader over 10 synthetic images, in batches of 3.
+    fn loader() -> EpochLoader {
+        let config = SyntheticConfig {
+            image_size: 32,
+            train_len: 10,
+            val_len: 2,
+            seed: 7,
+        };
+        let dataset = SyntheticDataset::new(config, Split::Train).expect("valid size");
+        let dataset: SharedDataset = Arc::new(dataset);
+        let batches = BatchLoader::new(dataset, AugmentConfig::eval(32), 7);
+        EpochLoader::new(Arc::new(batches), Device::flex(), 3, true, 7, 1, None)
+    }
+
+    /// The labels an epoch serves, in order.
+    fn labels(loader: &dyn DataLoader<ImageBatch>) -> Vec<i64> {
+        loader
+            .iter()
+            .flat_map(|batch| {
+                let batch = batch.expect("loads");
+                batch.targets.into_data().iter::<i64>().collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn slices_serve_their_part_of_the_epoch_order() {
+        let whole = loader();
+        let expected: Vec<i64> = labels(&whole);
+        let (a, b) = (loader().slice(0, 4), loader().slice(4, 10));
+        assert_eq!((a.num_items(), b.num_items()), (4, 6));
+        let mut got = labels(a.as_ref());
+        got.extend(labels(b.as_ref()));
+        assert_eq!(got, expected);
+        let inner = loader().slice(2, 9).slice(1, 3);
+        assert_eq!(inner.num_items(), 2);
+        assert_eq!(labels(inner.as_ref()), expected[3..5]);
     }
 }

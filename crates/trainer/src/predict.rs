@@ -4,15 +4,16 @@
 //! Where the model comes from:
 //! - `--pretrained`: torchvision's `IMAGENET1K_V1` file from the cache (downloaded and checked
 //!   when missing), ImageNet class names and torchvision's eval transform;
-//! - `--weights FILE --arch A`: a file for that variant (torchvision's `.pth`, or any
-//!   `.bpk`/`.safetensors` in its layout), ImageNet class names when the head has 1000 outputs;
-//! - `--weights FILE` (with the run's `config.json` beside it) or `--run DIR`: a model written by
-//!   `trainer train`, with that run's class names, input size and variant.
+//! - `--weights FILE`: a file that says what it holds (written by `trainer train` or
+//!   `AlexNet::save_weights`, with the class names when it has them; or a torchvision state
+//!   dict, recognised by its shapes), ImageNet class names when the head has 1000 outputs;
+//! - `--weights FILE --arch A`: a file of that variant without metadata;
+//! - `--run DIR`: the run's `model.bpk` (read as `--weights`).
 
 use std::path::{Path, PathBuf};
 
 use alexnet::pretrained::{AlexNetWeights, EvalTransform, imagenet_classes};
-use alexnet::{AlexNet, AlexNetConfig};
+use alexnet::{AlexNet, AlexNetConfig, WeightsInfo};
 use alexnet_data::AugmentConfig;
 use alexnet_data::download::{Checksum, Remote, cache_dir, fetch};
 use alexnet_data::rng::Rng;
@@ -22,7 +23,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::cli::PredictArgs;
+use crate::cli::{Arch, PredictArgs};
 use crate::config::load_run_config;
 use crate::usage;
 
@@ -62,11 +63,7 @@ pub struct Classifier {
 
 /// The deterministic eval pipeline of `t` (resize the shorter side, centre crop, normalise).
 pub fn eval_augment(t: &EvalTransform) -> AugmentConfig {
-    let mut aug = AugmentConfig::eval(t.crop_size);
-    aug.resize = Some(t.resize_size);
-    aug.mean = t.mean;
-    aug.std = t.std;
-    aug
+    AugmentConfig::eval_with(t.resize_size, t.crop_size, t.mean, t.std)
 }
 
 /// Where `--pretrained` looks for (and puts) a weights file: torch hub's checkpoint folder when
@@ -96,112 +93,124 @@ pub fn pretrained_path(weights: AlexNetWeights) -> Result<PathBuf> {
     })
 }
 
-/// Builds the classifier `args` describe, on `device`.
-pub fn load(args: &PredictArgs, device: &Device) -> Result<Classifier> {
-    let imagenet = |config: AlexNetConfig| -> Vec<String> {
-        if config.num_classes == 1000 {
-            imagenet_classes().iter().map(|c| c.to_string()).collect()
-        } else {
-            (0..config.num_classes)
-                .map(|i| format!("class {i}"))
-                .collect()
+/// Where `trainer predict` takes its model from.
+enum Source {
+    /// torchvision's published weights.
+    Pretrained(AlexNetWeights),
+    /// A file whose metadata (or torchvision shapes) says what it holds.
+    File(PathBuf),
+    /// A file of a variant named on the command line.
+    FileOf(PathBuf, AlexNetConfig),
+}
+
+impl Source {
+    fn from_args(args: &PredictArgs) -> Result<Self> {
+        if args.pretrained {
+            if args.arch.is_some_and(|a| a != Arch::Torchvision) {
+                return Err(usage(
+                    "--pretrained weights are torchvision's AlexNet (--arch torchvision)",
+                ));
+            }
+            return Ok(Self::Pretrained(AlexNetWeights::DEFAULT));
         }
-    };
-    let with_flags = |mut config: AlexNetConfig| {
+        let file = match (&args.weights, &args.run) {
+            (Some(file), _) => file.clone(),
+            (None, Some(run)) => run.join("model.bpk"),
+            (None, None) => {
+                return Err(usage(
+                    "predict needs --pretrained, --weights FILE or --run DIR",
+                ));
+            }
+        };
+        if !file.is_file() {
+            return Err(usage(format!("{}: no such weights file", file.display())));
+        }
+        let Some(arch) = args.arch else {
+            return Ok(Self::File(file));
+        };
+        let mut config = arch.config();
         if let Some(n) = args.num_classes {
             config = config.with_num_classes(n);
         }
         if let Some(w) = args.width.filter(|&w| w != 1.0) {
             config = config.with_width(w);
         }
-        config
-    };
-    let load_model = |config: &AlexNetConfig, path: &Path| -> Result<AlexNet> {
+        Ok(Self::FileOf(file, config))
+    }
+}
+
+/// Builds the classifier `args` describe, on `device`.
+pub fn load(args: &PredictArgs, device: &Device) -> Result<Classifier> {
+    let load = |config: &AlexNetConfig, path: &Path| {
         config
             .init(device)
             .load_weights(path)
             .map_err(|e| usage(e.to_string()))
     };
-    if args.pretrained {
-        let weights = AlexNetWeights::DEFAULT;
-        if args
-            .arch
-            .is_some_and(|a| a != crate::cli::Arch::Torchvision)
-        {
-            return Err(usage(
-                "--pretrained weights are torchvision's AlexNet (--arch torchvision)",
-            ));
-        }
-        let path = pretrained_path(weights)?;
-        let config = weights.config();
-        return Ok(Classifier {
-            model: load_model(&config, &path)?,
-            classes: weights.categories().iter().map(|c| c.to_string()).collect(),
-            transform: eval_augment(&weights.transforms()),
-        });
-    }
-    let (path, run_config) = match (&args.weights, &args.run) {
-        (Some(file), _) => {
-            let beside = file.parent().unwrap_or(Path::new(".")).join("config.json");
-            (file.clone(), (args.arch.is_none()).then_some(beside))
-        }
-        (None, Some(run)) => (run.join("model.bpk"), Some(run.join("config.json"))),
-        (None, None) => {
-            return Err(usage(
-                "predict needs --pretrained, --weights FILE (with --arch, or a run's config.json beside it) or --run DIR",
-            ));
-        }
-    };
-    if !path.is_file() {
-        return Err(usage(format!("{}: no such weights file", path.display())));
-    }
-    match (args.arch, run_config) {
-        (Some(arch), _) => {
-            let config = with_flags(arch.config());
-            let transform = match arch {
-                crate::cli::Arch::Torchvision => AlexNetWeights::DEFAULT.transforms(),
-                _ => EvalTransform {
-                    crop_size: config.image_size as u32,
-                    resize_size: alexnet_data::augment::eval_resize(config.image_size as u32),
-                    ..AlexNetWeights::DEFAULT.transforms()
-                },
-            };
+    match Source::from_args(args)? {
+        Source::Pretrained(weights) => {
+            let path = pretrained_path(weights)?;
             Ok(Classifier {
-                model: load_model(&config, &path)?,
-                classes: imagenet(config),
-                transform: eval_augment(&transform),
+                model: load(&weights.config(), &path)?,
+                classes: weights.categories().iter().map(|c| c.to_string()).collect(),
+                transform: eval_augment(&weights.transforms()),
             })
         }
-        (None, Some(config_path)) => {
-            let run = load_run_config(&config_path).map_err(|e| {
-                usage(format!(
-                    "{e:#}; pass --arch for a file that does not come from `trainer train`"
-                ))
-            })?;
+        Source::File(path) => {
+            let (config, classes) = describe(&path)?;
+            Ok(Classifier::new(load(&config, &path)?, classes))
+        }
+        Source::FileOf(path, config) => Ok(Classifier::new(load(&config, &path)?, None)),
+    }
+}
+
+/// The configuration and class names of a weights file: its own metadata, or (for a run's file
+/// written before weight files carried it) the `config.json` of the run beside it.
+fn describe(path: &Path) -> Result<(AlexNetConfig, Option<Vec<String>>)> {
+    let run_config = path.with_file_name("config.json");
+    match WeightsInfo::read(path) {
+        Ok(info) => Ok((info.config, info.classes)),
+        Err(alexnet::WeightsError::Unrecognised { .. }) if run_config.is_file() => {
+            let run = load_run_config(&run_config).map_err(|e| usage(format!("{e:#}")))?;
             let num_classes = run.num_classes.unwrap_or(run.classes.len());
             if num_classes == 0 {
                 return Err(usage(format!(
                     "{}: the run config names no classes",
-                    config_path.display()
+                    run_config.display()
                 )));
             }
-            let config = run.model_config(num_classes);
-            let classes = if run.classes.len() == num_classes {
-                run.classes.clone()
-            } else {
-                (0..num_classes).map(|i| format!("class {i}")).collect()
-            };
-            Ok(Classifier {
-                model: load_model(&config, &path)?,
-                classes,
-                transform: run.eval_augment(),
-            })
+            let classes = (run.classes.len() == num_classes).then_some(run.classes.clone());
+            Ok((run.model_config(num_classes), classes))
         }
-        (None, None) => unreachable!("run_config is Some whenever arch is None"),
+        Err(alexnet::WeightsError::Unrecognised { reason, .. }) => Err(usage(format!(
+            "{}: the file does not say which AlexNet it holds ({reason}); pass --arch (with \
+             --num-classes and --width if they differ from the variant's)",
+            path.display()
+        ))),
+        Err(e) => Err(usage(e.to_string())),
     }
 }
 
 impl Classifier {
+    /// `model` with its eval transform (from its configured input size) and class names: the
+    /// given ones, else ImageNet's for a 1000-class head, else `class i`.
+    pub fn new(model: AlexNet, classes: Option<Vec<String>>) -> Self {
+        let n = model.num_classes();
+        let classes = classes.filter(|c| c.len() == n).unwrap_or_else(|| {
+            if n == 1000 {
+                imagenet_classes().iter().map(|c| c.to_string()).collect()
+            } else {
+                (0..n).map(|i| format!("class {i}")).collect()
+            }
+        });
+        let transform = AugmentConfig::eval(model.config.image_size as u32);
+        Self {
+            model,
+            classes,
+            transform,
+        }
+    }
+
     /// Classifies `images` (decoded in parallel, run in batches of `batch_size`); an image that
     /// cannot be read gets an error entry instead of classes.
     pub fn predict(

@@ -317,7 +317,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let model_path = run_dir.join("model.bpk");
     result
         .model
-        .save_weights(&model_path)
+        .save_weights_with_classes(&model_path, &config.classes)
         .with_context(|| format!("cannot write the final model {}", model_path.display()))?;
 
     let mut skipped = train_loader.skipped();

@@ -182,9 +182,27 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
     child.wait().expect("reaped");
     assert!(!run.join("summary.json").exists(), "killed before the end");
 
+    // Resumed with nothing left to train, the run's model is the restored state itself.
     let out = trainer(dir.path())
-        .arg("--resume")
-        .arg("--output-dir")
+        .args(["--resume", "--epochs", "2", "--output-dir"])
+        .arg(&run)
+        .output()
+        .expect("resumes");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let from = summary(&run)["resumed_from"]
+        .as_u64()
+        .expect("resumed_from");
+    let restored = bpk_tensors(&run.join("model.bpk"));
+    let saved = bpk_tensors(&run.join(format!("checkpoint/model-{from}.bpk")));
+    assert_eq!(restored.len(), 16, "{:?}", restored.keys());
+    assert_eq!(
+        restored, saved,
+        "the resumed parameters are not epoch {from}'s"
+    );
+    let optim_before = adam_steps(&run.join(format!("checkpoint/optim-{from}.bpk")));
+
+    let out = trainer(dir.path())
+        .args(["--resume", "--epochs", "5", "--output-dir"])
         .arg(&run)
         .output()
         .expect("resumes");
@@ -203,6 +221,44 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
     assert_eq!(csv_epochs(&run), [1, 2, 3, 4, 5]);
     assert_eq!(s["epochs"], 5);
     assert!(run.join("model.bpk").is_file());
+    // AdamW counts its steps: restored, the count goes on from the checkpoint's.
+    let steps_per_epoch = 600usize.div_ceil(32);
+    assert_eq!(optim_before, from as usize * steps_per_epoch);
+    assert_eq!(
+        adam_steps(&run.join("checkpoint/optim-5.bpk")),
+        5 * steps_per_epoch,
+        "the optimiser state was not restored"
+    );
+}
+
+/// Every tensor of a burnpack file, by name, as raw bytes.
+fn bpk_tensors(path: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let reader = burn::store::burn_pack::Reader::from_file_exact(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    reader
+        .into_tensors()
+        .expect("tensors")
+        .into_iter()
+        .map(|t| (t.name.clone(), t.to_bytes().expect("bytes").to_vec()))
+        .collect()
+}
+
+/// The step count of an AdamW checkpoint (the same for every parameter).
+fn adam_steps(path: &Path) -> usize {
+    let reader = burn::store::burn_pack::Reader::from_file_exact(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let times: Vec<u64> = reader
+        .scalars()
+        .iter()
+        .filter(|(k, _)| k.ends_with("time"))
+        .map(|(k, v)| match v {
+            burn::store::burn_pack::Scalar::UInt(t) => *t,
+            other => panic!("{k}: {other:?}"),
+        })
+        .collect();
+    assert_eq!(times.len(), 16, "one step count per parameter");
+    assert!(times.iter().all(|&t| t == times[0]), "{times:?}");
+    times[0] as usize
 }
 
 fn put(root: &Path, rel: &str, bytes: &[u8]) {

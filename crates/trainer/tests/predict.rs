@@ -52,8 +52,8 @@ fn flags_for(arch: &str, weights: &Path) -> Vec<String> {
 /// flex): 4.2e-7 on the 256x256 image (no resampling: crop and normalisation only) and 3.2e-4 on
 /// the 400x300 one (our antialiased bilinear resize differs from PIL's by at most 1/255 per
 /// value, see alexnet-data's eval_golden test).
-const TOLERANCE_NO_RESAMPLING: f64 = 2e-3;
-const TOLERANCE_RESAMPLED: f64 = 2e-3;
+const TOLERANCE_NO_RESAMPLING: f64 = 1e-5;
+const TOLERANCE_RESAMPLED: f64 = 1e-3;
 
 #[test]
 fn probabilities_match_pytorch_after_the_eval_transform() {

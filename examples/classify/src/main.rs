@@ -4,17 +4,15 @@
 //! ```sh
 //! # torchvision's ImageNet weights (download alexnet-owt-7be5be79.pth first)
 //! cargo run --release -p classify -- alexnet-owt-7be5be79.pth datasets/samples/*.jpg
-//! # a model written by `trainer train` (its config.json says the variant and the classes)
+//! # a model written by `trainer train` (the file says its variant, input size and classes)
 //! cargo run --release -p classify -- runs/my-run/model.bpk some-image.png
 //! ```
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use alexnet::pretrained::EvalTransform;
-use alexnet::{AlexNet, AlexNetConfig, AlexNetWeights};
+use alexnet::{AlexNet, WeightsInfo, imagenet_classes};
 use alexnet_data::AugmentConfig;
-use alexnet_data::augment::eval_resize;
 use alexnet_data::rng::Rng;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -26,49 +24,20 @@ struct Model {
     transform: AugmentConfig,
 }
 
-/// torchvision's file (a `.pth`), or a run's model with its `config.json` beside it.
+/// Any weights file that says what it holds: torchvision's `.pth` (recognised by its shapes) or a
+/// model written by `trainer train` or `AlexNet::save_weights` (its variant, input size and
+/// class names are in the file).
 fn load(weights: &Path, device: &Device) -> Result<Model, String> {
-    let config_json = weights.with_file_name("config.json");
-    let (config, classes, t) = if config_json.is_file() {
-        // A run of `trainer train`: variant, width, input size and class names from its config.
-        let text = std::fs::read_to_string(&config_json).map_err(|e| e.to_string())?;
-        let run: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        let classes: Vec<String> = run["classes"]
-            .as_array()
-            .ok_or("config.json has no class names")?
-            .iter()
-            .filter_map(|c| c.as_str().map(str::to_owned))
-            .collect();
-        let mut config = match run["arch"].as_str() {
-            Some("paper2012") => AlexNetConfig::paper2012(),
-            Some("torchvision") => AlexNetConfig::torchvision(),
-            _ => AlexNetConfig::standard(),
-        }
-        .with_num_classes(classes.len());
-        if let Some(w) = run["width"].as_f64().filter(|&w| w != 1.0) {
-            config = config.with_width(w);
-        }
-        let size = run["image_size"].as_u64().unwrap_or(227) as u32;
-        let t = EvalTransform {
-            resize_size: eval_resize(size),
-            crop_size: size,
-            ..AlexNetWeights::DEFAULT.transforms()
-        };
-        (config, classes, t)
-    } else {
-        // torchvision's ImageNet weights: the torchvision variant, ImageNet names and transform.
-        let w = AlexNetWeights::ImageNet1kV1;
-        let classes = w.categories().iter().map(|c| c.to_string()).collect();
-        (w.config(), classes, w.transforms())
+    let info = WeightsInfo::read(weights).map_err(|e| e.to_string())?;
+    let net = AlexNet::from_file(weights, device).map_err(|e| e.to_string())?;
+    let n = info.config.num_classes;
+    let classes = match info.classes {
+        Some(classes) => classes,
+        None if n == 1000 => imagenet_classes().iter().map(|c| c.to_string()).collect(),
+        None => (0..n).map(|i| format!("class {i}")).collect(),
     };
-    let net = config
-        .init(device)
-        .load_weights(weights)
-        .map_err(|e| e.to_string())?;
-    let mut transform = AugmentConfig::eval(t.crop_size);
-    transform.resize = Some(t.resize_size);
-    transform.mean = t.mean;
-    transform.std = t.std;
+    // torchvision's eval preprocessing at the model's input size (256 -> 224 for its weights).
+    let transform = AugmentConfig::eval(info.config.image_size as u32);
     Ok(Model {
         net,
         classes,

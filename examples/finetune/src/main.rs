@@ -6,7 +6,8 @@
 //! 2. load every layer of a torchvision-layout weights file but its head
 //!    ([`AlexNet::load_backbone`]), so fc8 starts fresh;
 //! 3. freeze conv1-conv5 and train fc6-fc8 with SGD (momentum 0.9) at torchvision's eval
-//!    preprocessing plus horizontal flips, printing the val accuracy per epoch.
+//!    preprocessing plus horizontal flips, in a new seeded order each epoch, printing the val
+//!    accuracy per epoch.
 //!
 //! ```sh
 //! cargo run --release -p finetune -- alexnet-owt-7be5be79.pth DIR [EPOCHS]
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 
 use alexnet::{AlexNet, AlexNetWeights};
 use alexnet_data::loader::BatchLoader;
+use alexnet_data::rng::epoch_order;
 use alexnet_data::{AugmentConfig, ImageDataset, ImageFolder};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
@@ -26,6 +28,7 @@ use burn::tensor::Device;
 
 const BATCH: usize = 32;
 const LR: f64 = 0.01;
+const SEED: u64 = 0;
 
 fn run(weights: PathBuf, root: PathBuf, epochs: usize) -> Result<(), String> {
     let (train, val) = ImageFolder::splits(&root).map_err(|e| e.to_string())?;
@@ -58,15 +61,15 @@ fn run(weights: PathBuf, root: PathBuf, epochs: usize) -> Result<(), String> {
     eval.resize = Some(t.resize_size);
     let mut augment = eval.clone();
     augment.hflip = 0.5;
-    let train = BatchLoader::new(train, augment, 0);
-    let val = BatchLoader::new(val, eval, 0);
+    let train = BatchLoader::new(train, augment, SEED);
+    let val = BatchLoader::new(val, eval, SEED);
     let mut optim = SgdConfig::new()
         .with_momentum(Some(MomentumConfig::new().with_momentum(0.9)))
         .init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
 
     for epoch in 1..=epochs {
-        let order: Vec<usize> = (0..train.dataset().len()).collect();
+        let order = epoch_order(train.dataset().len(), SEED, epoch as u64);
         let mut seen = 0;
         let mut total = 0.0;
         for chunk in order.chunks(BATCH) {

@@ -74,18 +74,22 @@ pub fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
         .expect("f32 tensor")
 }
 
-/// Max |a - b| / max |expected| (or the absolute difference when `expected` is all zeros).
+/// Below this largest expected magnitude a tensor counts as zero: [`relative_error`] divides by
+/// this floor instead, so a near-zero tensor is compared absolutely at that scale.
+pub const NEAR_ZERO: f32 = 1e-6;
+
+/// Max |a - b| / max |expected|, the expected magnitude floored at [`NEAR_ZERO`].
 pub fn relative_error(actual: &[f32], expected: &[f32]) -> f32 {
     assert_eq!(actual.len(), expected.len(), "length differs");
     let scale = expected
         .iter()
         .fold(0.0f32, |m, v| m.max(v.abs()))
-        .max(f32::MIN_POSITIVE);
+        .max(NEAR_ZERO);
     let diff = actual
         .iter()
         .zip(expected)
         .fold(0.0f32, |m, (a, e)| m.max((a - e).abs()));
-    if scale > 1.0 { diff / scale } else { diff }
+    diff / scale
 }
 
 /// The CPU backends every test runs on.

@@ -19,6 +19,9 @@ use burn::store::{
 
 use crate::AlexNet;
 
+mod info;
+pub use info::{ConfigSource, WeightsInfo};
+
 /// torchvision's state-dict keys and the layers they belong to here (`features` and `classifier`
 /// are `nn.Sequential`s whose indices count the ReLU, pooling and dropout layers too).
 const TORCHVISION_KEYS: [(&str, &str); 8] = [
@@ -126,6 +129,25 @@ pub enum WeightsError {
         /// What went wrong.
         reason: String,
     },
+    /// The file's AlexNet metadata cannot be parsed.
+    #[error("{}: bad AlexNet metadata ({reason})", path.display())]
+    BadMetadata {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The file has no AlexNet metadata and is not a torchvision state dict.
+    #[error(
+        "{}: cannot tell which AlexNet the file holds ({reason}); build the model from an \
+         AlexNetConfig and load it with load_weights", path.display()
+    )]
+    Unrecognised {
+        /// The file.
+        path: PathBuf,
+        /// Why the shapes do not describe a torchvision AlexNet.
+        reason: String,
+    },
     /// Writing the file failed.
     #[error("{}: cannot write weights: {reason}", path.display())]
     Write {
@@ -218,10 +240,29 @@ impl AlexNet {
     }
 
     /// Writes every parameter to `path`, as burnpack (`.bpk`) or safetensors (`.safetensors`,
-    /// PyTorch layout). The file is written to a temporary name, synced and renamed, so `path`
-    /// holds either the old file or the complete new one, never a partial write.
+    /// PyTorch layout), with the model's [`AlexNetConfig`](crate::AlexNetConfig) as metadata,
+    /// so [`AlexNet::from_file`] rebuilds it from the file alone. The file is written to a
+    /// temporary name, synced and renamed, so `path` holds either the old file or the complete
+    /// new one, never a partial write.
     pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
-        let path = path.as_ref();
+        self.save_with_metadata(path.as_ref(), None)
+    }
+
+    /// [`save_weights`](Self::save_weights) with the class names (in output order) recorded
+    /// too, for [`WeightsInfo::classes`].
+    pub fn save_weights_with_classes(
+        &self,
+        path: impl AsRef<Path>,
+        classes: &[String],
+    ) -> Result<(), WeightsError> {
+        self.save_with_metadata(path.as_ref(), Some(classes))
+    }
+
+    fn save_with_metadata(
+        &self,
+        path: &Path,
+        classes: Option<&[String]>,
+    ) -> Result<(), WeightsError> {
         let write_error = |reason: String| WeightsError::Write {
             path: path.to_path_buf(),
             reason,
@@ -230,12 +271,16 @@ impl AlexNet {
             path: path.to_path_buf(),
         })?;
         let tmp = temp_path(path);
+        let metadata = info::metadata_entries(&self.config, classes);
         let written = match format {
             WeightsFormat::Burnpack => {
                 let mut store = BurnpackStore::from_file(&tmp)
                     .auto_extension(false)
                     .overwrite(true)
                     .metadata("model", "alexnet");
+                for (key, value) in &metadata {
+                    store = store.metadata(*key, value.as_str());
+                }
                 self.save_into(&mut store).map_err(|e| e.to_string())
             }
             WeightsFormat::Safetensors => {
@@ -243,6 +288,9 @@ impl AlexNet {
                     .with_to_adapter(BurnToPyTorchAdapter)
                     .overwrite(true)
                     .metadata("model", "alexnet");
+                for (key, value) in &metadata {
+                    store = store.metadata(*key, value.as_str());
+                }
                 self.save_into(&mut store).map_err(|e| e.to_string())
             }
             WeightsFormat::Pytorch => {
