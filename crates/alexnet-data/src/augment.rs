@@ -216,13 +216,12 @@ impl AugmentConfig {
         }
     }
 
-    /// The eval pipeline with explicit sizes and normalisation, as a weights description (e.g.
-    /// `alexnet::pretrained::EvalTransform`) gives them.
-    pub fn eval_with(resize: u32, crop: u32, mean: [f32; 3], std: [f32; 3]) -> Self {
+    /// The eval pipeline with an explicit resize, as a weights description (e.g.
+    /// `alexnet::pretrained::EvalTransform`) gives it: shorter side to `resize`, centre crop
+    /// `crop`, ImageNet's mean and std.
+    pub fn eval_with(resize: u32, crop: u32) -> Self {
         Self {
             resize: Some(resize),
-            mean,
-            std,
             ..Self::eval(crop)
         }
     }

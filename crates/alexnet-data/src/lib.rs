@@ -11,17 +11,20 @@
 //! - [`imagenet`]: ILSVRC-2012 layouts (val in class folders, or flat with a labels file).
 //! - [`imagenette`]: fast.ai's Imagenette (10 ImageNet classes), with its noisy-label CSV.
 //! - [`cifar`]: CIFAR-10's binary batches.
-//! - [`download`]: CIFAR-10 and Imagenette downloads (resumable, checksummed, safe extraction).
+//! - `download` (the `download` feature): CIFAR-10 and Imagenette downloads (resumable,
+//!   checksummed, safe extraction) and checked downloads of other files.
 //! - [`decode`]: content-sniffed decoding to upright RGB8, truncated-JPEG detection.
 //! - [`augment`]: the staged augmentation pipeline (presets `paper`, `torchvision`, `eval`, and
 //!   ten-crop), deterministic per (seed, epoch, index).
-//! - [`loader`]: parallel decode + augment into Burn tensors, skipping and counting bad files.
+//! - [`loader`]: parallel decode + augment into batches (Burn tensors with the `tensors`
+//!   feature), skipping and counting bad files.
 //! - [`ImageDataset`]: the trait every source implements.
 
 pub mod augment;
 pub mod cifar;
 pub mod dataset;
 pub mod decode;
+#[cfg(feature = "download")]
 pub mod download;
 pub mod folder;
 pub mod imagenet;

@@ -1,11 +1,12 @@
 //! Batching: decode and augment the items of a batch in parallel (rayon), skip the ones that
-//! cannot be decoded (logged with path and reason, counted), and stack the rest into Burn
-//! tensors `[N, 3, H, W]` and `[N]`. A run of consecutive failures longer than a cap means the
+//! cannot be decoded (logged with path and reason, counted), and stack the rest into
+//! `[N, 3, H, W]` pixels and `[N]` labels (Burn tensors with the `tensors` feature). A run of consecutive failures longer than a cap means the
 //! data is broken, and stops loading with an error instead of training on nothing.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+#[cfg(feature = "tensors")]
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rayon::prelude::*;
 
@@ -69,7 +70,9 @@ impl HostBatch {
         self.labels.is_empty()
     }
 
-    /// The batch as tensors on `device`: images `[N, 3, H, W]` and labels `[N]`.
+    /// The batch as tensors on `device`: images `[N, 3, H, W]` and labels `[N]` (the `tensors`
+    /// feature).
+    #[cfg(feature = "tensors")]
     pub fn to_tensors(&self, device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
         let n = self.len();
         let images = Tensor::from_data(

@@ -38,6 +38,8 @@
 mod config;
 #[cfg(feature = "flex")]
 pub mod conv;
+#[cfg(feature = "pretrained")]
+mod hub;
 mod model;
 pub mod pretrained;
 #[cfg(feature = "train")]
@@ -45,6 +47,8 @@ mod train;
 pub mod weights;
 
 pub use config::{AlexNetConfig, AlexNetInit, LrnConfig};
+#[cfg(feature = "pretrained")]
+pub use hub::PretrainedError;
 pub use model::{AlexNet, InputError};
 pub use pretrained::{AlexNetWeights, imagenet_classes};
 #[cfg(feature = "train")]

@@ -1,9 +1,10 @@
 //! Pretrained weights as data, the way torchvision describes them (`AlexNet_Weights`): where the
 //! file comes from, how to check it, what it scored, its classes and the preprocessing it expects.
 //!
-//! This crate does no networking: a program downloads [`AlexNetWeights::url`] (the `trainer`
-//! binary does with `--pretrained`), checks the SHA-256 prefix and loads the file with
-//! [`AlexNet::load_weights`](crate::AlexNet::load_weights).
+//! With the `pretrained` feature, [`AlexNetWeights::path`] finds the file in torch hub's cache or
+//! downloads and checks it, and [`AlexNetWeights::load`] builds the model from it. Without it,
+//! download [`AlexNetWeights::url`] yourself and load the file with
+//! [`AlexNet::from_file`](crate::AlexNet::from_file).
 //!
 //! ```
 //! use alexnet::pretrained::{imagenet_classes, AlexNetWeights};
@@ -28,23 +29,16 @@ pub fn imagenet_classes() -> &'static [&'static str] {
 
 /// The evaluation preprocessing a set of weights was trained for (torchvision's
 /// `ImageClassification` preset): resize the shorter side to `resize_size` with antialiased
-/// bilinear resampling, centre-crop `crop_size`, scale to [0, 1], normalise by `mean` and `std`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// bilinear resampling, centre-crop `crop_size`, scale to [0, 1] and normalise by ImageNet's
+/// mean and standard deviation (`alexnet_data::augment::IMAGENET_MEAN` and `IMAGENET_STD`;
+/// `AugmentConfig::eval_with` builds this pipeline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EvalTransform {
     /// Target length of the shorter side before cropping.
     pub resize_size: u32,
     /// Side of the square centre crop (the network's input).
     pub crop_size: u32,
-    /// Per-channel mean (RGB) subtracted after scaling to [0, 1].
-    pub mean: [f32; 3],
-    /// Per-channel standard deviation (RGB) divided by after subtracting the mean.
-    pub std: [f32; 3],
 }
-
-/// ImageNet's RGB mean, the normalisation torchvision's weights expect.
-pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
-/// ImageNet's RGB standard deviation.
-pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
 
 /// Published AlexNet weights (torchvision's `AlexNet_Weights`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,8 +126,6 @@ impl AlexNetWeights {
             AlexNetWeights::ImageNet1kV1 => EvalTransform {
                 resize_size: 256,
                 crop_size: 224,
-                mean: IMAGENET_MEAN,
-                std: IMAGENET_STD,
             },
         }
     }

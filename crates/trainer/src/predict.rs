@@ -12,10 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
-use alexnet::pretrained::{AlexNetWeights, EvalTransform, imagenet_classes};
+use alexnet::pretrained::{AlexNetWeights, imagenet_classes};
 use alexnet::{AlexNet, AlexNetConfig, WeightsInfo};
 use alexnet_data::AugmentConfig;
-use alexnet_data::download::{Checksum, Remote, cache_dir, fetch};
 use alexnet_data::rng::Rng;
 use anyhow::{Context, Result};
 use burn::tensor::activation::softmax;
@@ -59,38 +58,6 @@ pub struct Classifier {
     pub classes: Vec<String>,
     /// Preprocessing.
     pub transform: AugmentConfig,
-}
-
-/// The deterministic eval pipeline of `t` (resize the shorter side, centre crop, normalise).
-pub fn eval_augment(t: &EvalTransform) -> AugmentConfig {
-    AugmentConfig::eval_with(t.resize_size, t.crop_size, t.mean, t.std)
-}
-
-/// Where `--pretrained` looks for (and puts) a weights file: torch hub's checkpoint folder when
-/// it already holds the file (`$TORCH_HOME`, else `~/.cache/torch`), else our cache.
-pub fn pretrained_path(weights: AlexNetWeights) -> Result<PathBuf> {
-    let torch_home = std::env::var_os("TORCH_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/torch")));
-    if let Some(home) = torch_home {
-        let file = home.join("hub/checkpoints").join(weights.file_name());
-        if file.is_file() {
-            return Ok(file);
-        }
-    }
-    let dir = cache_dir().join("weights");
-    let remote = Remote {
-        url: weights.url(),
-        file_name: weights.file_name(),
-        checksum: Checksum::Sha256Prefix(weights.sha256_prefix()),
-    };
-    fetch(&remote, &dir).map_err(|e| {
-        anyhow::Error::new(e).context(format!(
-            "cannot get torchvision's {weights} weights (on a machine without network, put {} at {})",
-            weights.file_name(),
-            dir.display()
-        ))
-    })
 }
 
 /// Where `trainer predict` takes its model from.
@@ -149,11 +116,12 @@ pub fn load(args: &PredictArgs, device: &Device) -> Result<Classifier> {
     };
     match Source::from_args(args)? {
         Source::Pretrained(weights) => {
-            let path = pretrained_path(weights)?;
+            let path = weights.path()?;
+            let t = weights.transforms();
             Ok(Classifier {
                 model: load(&weights.config(), &path)?,
                 classes: weights.categories().iter().map(|c| c.to_string()).collect(),
-                transform: eval_augment(&weights.transforms()),
+                transform: AugmentConfig::eval_with(t.resize_size, t.crop_size),
             })
         }
         Source::File(path) => {

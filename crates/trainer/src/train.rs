@@ -151,9 +151,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let mut model: AlexNet = model_config.init(&ad);
     let weights = match (&config.weights, config.pretrained) {
         (Some(file), _) => Some(file.clone()),
-        (None, true) => Some(crate::predict::pretrained_path(
-            alexnet::AlexNetWeights::DEFAULT,
-        )?),
+        (None, true) => Some(alexnet::AlexNetWeights::DEFAULT.path()?),
         (None, false) => None,
     };
     if let Some(weights) = &weights {

@@ -57,8 +57,7 @@ fn run(weights: PathBuf, root: PathBuf, epochs: usize) -> Result<(), String> {
     );
 
     let t = AlexNetWeights::ImageNet1kV1.transforms();
-    let mut eval = AugmentConfig::eval(t.crop_size);
-    eval.resize = Some(t.resize_size);
+    let eval = AugmentConfig::eval_with(t.resize_size, t.crop_size);
     let mut augment = eval.clone();
     augment.hflip = 0.5;
     let train = BatchLoader::new(train, augment, SEED);

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use burn::config::{Config, config_to_json};
 use burn::store::burn_pack::Reader;
+#[cfg(feature = "import")]
 use burn::store::pytorch_reader::PytorchReader;
 use burn::tensor::Device;
 
@@ -72,6 +73,9 @@ impl WeightsInfo {
                 (metadata, shapes)
             }
             WeightsFormat::Safetensors => safetensors_header(path).map_err(unreadable)?,
+            #[cfg(not(feature = "import"))]
+            WeightsFormat::Pytorch => return Err(format.disabled(path)),
+            #[cfg(feature = "import")]
             WeightsFormat::Pytorch => {
                 let reader = PytorchReader::new(path).map_err(|e| unreadable(e.to_string()))?;
                 let shapes = reader

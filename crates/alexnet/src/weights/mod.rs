@@ -12,10 +12,13 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "import")]
+use burn::store::PytorchStore;
 use burn::store::{
-    ApplyError, ApplyResult, BurnToPyTorchAdapter, BurnpackStore, KeyRemapper, ModuleSnapshot,
-    PathFilter, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
+    ApplyError, ApplyResult, BurnpackStore, KeyRemapper, ModuleSnapshot, PathFilter,
 };
+#[cfg(feature = "safetensors")]
+use burn::store::{BurnToPyTorchAdapter, PyTorchToBurnAdapter, SafetensorsStore};
 
 use crate::AlexNet;
 
@@ -47,6 +50,23 @@ pub enum WeightsFormat {
 }
 
 impl WeightsFormat {
+    /// The crate feature that reads (and writes) this format, if it needs one.
+    pub fn feature(self) -> Option<&'static str> {
+        match self {
+            Self::Burnpack => None,
+            Self::Safetensors => Some("safetensors"),
+            Self::Pytorch => Some("import"),
+        }
+    }
+
+    /// The error for a format this build of the crate leaves out.
+    fn disabled(self, path: &Path) -> WeightsError {
+        WeightsError::FormatDisabled {
+            path: path.to_path_buf(),
+            feature: self.feature().unwrap_or("default"),
+        }
+    }
+
     /// The format a path's extension names (case-insensitive), if any.
     pub fn from_path(path: &Path) -> Option<Self> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
@@ -67,6 +87,14 @@ pub enum WeightsError {
     UnknownFormat {
         /// The file.
         path: PathBuf,
+    },
+    /// The format needs a feature of the `alexnet` crate that this build leaves out.
+    #[error("{}: this build of the alexnet crate cannot read this format (enable its `{feature}` feature)", path.display())]
+    FormatDisabled {
+        /// The file.
+        path: PathBuf,
+        /// The feature to enable.
+        feature: &'static str,
     },
     /// PyTorch files can be imported but not written.
     #[error("{}: cannot write PyTorch pickles; save as .bpk or .safetensors", path.display())]
@@ -210,6 +238,7 @@ impl AlexNet {
                 self.load_from(&mut store)
                     .map_err(|e| unreadable(e.to_string()))?
             }
+            #[cfg(feature = "safetensors")]
             WeightsFormat::Safetensors => {
                 let mut store = SafetensorsStore::from_file(path)
                     .with_from_adapter(PyTorchToBurnAdapter)
@@ -220,6 +249,7 @@ impl AlexNet {
                 self.load_from(&mut store)
                     .map_err(|e| unreadable(e.to_string()))?
             }
+            #[cfg(feature = "import")]
             WeightsFormat::Pytorch => {
                 let mut store = PytorchStore::from_file(path)
                     .map_indices_contiguous(false)
@@ -230,6 +260,8 @@ impl AlexNet {
                 self.load_from(&mut store)
                     .map_err(|e| unreadable(e.to_string()))?
             }
+            #[allow(unreachable_patterns)]
+            _ => return Err(format.disabled(path)),
         };
         if !with_head {
             result.missing.retain(|(key, _)| !is_head(key));
@@ -283,6 +315,7 @@ impl AlexNet {
                 }
                 self.save_into(&mut store).map_err(|e| e.to_string())
             }
+            #[cfg(feature = "safetensors")]
             WeightsFormat::Safetensors => {
                 let mut store = SafetensorsStore::from_file(&tmp)
                     .with_to_adapter(BurnToPyTorchAdapter)
@@ -298,6 +331,8 @@ impl AlexNet {
                     path: path.to_path_buf(),
                 });
             }
+            #[allow(unreachable_patterns)]
+            _ => return Err(format.disabled(path)),
         };
         let finished = written.and_then(|()| persist(&tmp, path).map_err(|e| e.to_string()));
         if let Err(reason) = finished {
