@@ -26,10 +26,12 @@ enum Behaviour {
     NoRange,
 }
 
+/// (path, Range header) of every request, in order.
+type RequestLog = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 struct Server {
     base: String,
-    /// (path, Range header) of every request, in order.
-    log: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    log: RequestLog,
 }
 
 fn serve(files: Vec<(&'static str, Vec<u8>, Behaviour)>) -> Server {

@@ -23,7 +23,7 @@ pub enum PretrainedError {
         dir: PathBuf,
         /// What went wrong.
         #[source]
-        source: DownloadError,
+        source: Box<DownloadError>,
     },
     /// The file is there but does not load.
     #[error(transparent)]
@@ -55,7 +55,7 @@ impl AlexNetWeights {
             weights: self,
             file: self.file_name(),
             dir,
-            source,
+            source: Box::new(source),
         })
     }
 

@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a model (the default).
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Top-1/top-5 accuracy of a saved model on a dataset split.
     Eval(EvalArgs),
     /// Images/s of inference and training steps on synthetic input.
