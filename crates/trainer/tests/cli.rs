@@ -102,6 +102,14 @@ fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
     assert_eq!(config["image_size"], 67);
     assert_eq!(config["num_classes"], 10);
     assert_eq!(config["classes"][0], "disk");
+    // The model file says what it holds: the variant, width, input size and class names.
+    let info = alexnet::WeightsInfo::read(run.join("model.bpk")).expect("metadata");
+    assert_eq!(info.config.image_size, 67);
+    assert_eq!(info.config.num_classes, 10);
+    assert_eq!(info.config.channels, [24, 64, 96, 96, 64]);
+    let classes = info.classes.expect("class names");
+    assert_eq!(classes.len(), 10);
+    assert_eq!(classes[0], "disk");
 
     let s = summary(&run);
     let top1 = s["top1"].as_f64().expect("top1");
@@ -131,6 +139,7 @@ fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
         eval["top1"]
     );
     assert!((eval["top5"].as_f64().expect("top5") - top5).abs() < 1e-9);
+    assert_eq!(eval["non_finite"], 0);
 
     let out = trainer(dir.path())
         .args(["eval", "--ten-crop", "--json", "--device", "flex", "--run"])

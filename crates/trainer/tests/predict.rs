@@ -57,12 +57,24 @@ const TOLERANCE_RESAMPLED: f64 = 1e-3;
 
 #[test]
 fn probabilities_match_pytorch_after_the_eval_transform() {
+    assert_matches_pytorch(model_flags(&fixtures().join("model.pth")));
+}
+
+#[test]
+fn a_torchvision_state_dict_is_recognised_without_arch() {
+    // No --arch, --width or --num-classes: the file's shapes say what it holds.
+    let weights = fixtures().join("model.pth");
+    let flags = ["--device", "flex", "--weights", &weights.to_string_lossy()];
+    assert_matches_pytorch(flags.iter().map(|s| s.to_string()).collect());
+}
+
+/// `predict` with `args` reproduces PyTorch's probabilities on the two fixture images.
+fn assert_matches_pytorch(mut args: Vec<String>) {
     let dir = fixtures();
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("expected.json")).expect("expected.json"),
     )
     .expect("json");
-    let mut args = model_flags(&dir.join("model.pth"));
     args.extend(["--topk".into(), "10".into(), "--json".into()]);
     for name in ["square.png", "wide.png"] {
         args.push(dir.join(name).to_string_lossy().into_owned());
