@@ -182,7 +182,7 @@ impl RunRenderer {
             images_per_sec: self.train_items as f64 / self.train_seconds.max(1e-9),
             seconds: self.epoch_started.elapsed().as_secs_f64(),
         };
-        let done = epoch + 1 - self.first_epoch;
+        let done = (epoch + 1).saturating_sub(self.first_epoch).max(1);
         let eta = self.started.elapsed().as_secs_f64() / done as f64
             * self.total_epochs.saturating_sub(epoch) as f64;
         log::info!(
