@@ -1,8 +1,8 @@
 //! Pretrained weights as data, the way torchvision describes them (`AlexNet_Weights`): where the
 //! file comes from, how to check it, what it scored, its classes and the preprocessing it expects.
 //!
-//! With the `pretrained` feature, [`AlexNetWeights::path`] finds the file in torch hub's cache or
-//! downloads and checks it, and [`AlexNetWeights::load`] builds the model from it. Without it,
+//! With the `pretrained` feature, `AlexNetWeights::path` finds the file in torch hub's cache or
+//! downloads and checks it, and `AlexNetWeights::load` builds the model from it. Without it,
 //! download [`AlexNetWeights::url`] yourself and load the file with
 //! [`AlexNet::from_file`](crate::AlexNet::from_file).
 //!
