@@ -193,3 +193,33 @@ fn an_unreadable_image_is_reported_and_the_others_are_still_classified() {
     assert_eq!(got[1]["top5"].as_array().map(Vec::len), Some(5));
     assert!(text(&out.stderr).contains("1 of 2 images could not be classified"));
 }
+
+#[test]
+fn pretrained_weights_are_taken_from_torch_hubs_cache() {
+    // torch hub's copy is used as it is, without a download: here a stand-in of the right name
+    // (the 1/16-width fixture), which then does not fit torchvision's full-width network.
+    let torch_home = tempfile::tempdir().expect("tempdir");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let hub = torch_home.path().join("hub/checkpoints");
+    std::fs::create_dir_all(&hub).expect("mkdir");
+    let file = hub.join("alexnet-owt-7be5be79.pth");
+    std::fs::copy(fixtures().join("model.pth"), &file).expect("copy");
+    let image = fixtures().join("square.png");
+    let out = Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(["predict", "--pretrained", "--device", "flex"])
+        .arg(&image)
+        .env("TORCH_HOME", torch_home.path())
+        .env("ALEXNET_CACHE_DIR", cache.path())
+        .output()
+        .expect("trainer runs");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&*file.to_string_lossy()), "{err}");
+    assert!(err.contains("has shape"), "{err}");
+    assert!(
+        std::fs::read_dir(cache.path())
+            .expect("cache")
+            .next()
+            .is_none()
+    );
+}
