@@ -46,14 +46,7 @@ impl WeightsInfo {
     /// Reads what `path` says about its network, without loading its tensors.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, WeightsError> {
         let path = path.as_ref();
-        let format = WeightsFormat::from_path(path).ok_or_else(|| WeightsError::UnknownFormat {
-            path: path.to_path_buf(),
-        })?;
-        if !path.is_file() {
-            return Err(WeightsError::NotFound {
-                path: path.to_path_buf(),
-            });
-        }
+        let format = WeightsFormat::of_existing(path)?;
         let unreadable = |reason: String| WeightsError::Unreadable {
             path: path.to_path_buf(),
             reason,

@@ -59,6 +59,19 @@ impl WeightsFormat {
         }
     }
 
+    /// The format of `path`, which must exist.
+    fn of_existing(path: &Path) -> Result<Self, WeightsError> {
+        let format = Self::from_path(path).ok_or_else(|| WeightsError::UnknownFormat {
+            path: path.to_path_buf(),
+        })?;
+        if !path.is_file() {
+            return Err(WeightsError::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(format)
+    }
+
     /// The error for a format this build of the crate leaves out.
     fn disabled(self, path: &Path) -> WeightsError {
         WeightsError::FormatDisabled {
@@ -206,14 +219,7 @@ impl AlexNet {
     }
 
     fn load_filtered(mut self, path: &Path, with_head: bool) -> Result<Self, WeightsError> {
-        let format = WeightsFormat::from_path(path).ok_or_else(|| WeightsError::UnknownFormat {
-            path: path.to_path_buf(),
-        })?;
-        if !path.is_file() {
-            return Err(WeightsError::NotFound {
-                path: path.to_path_buf(),
-            });
-        }
+        let format = WeightsFormat::of_existing(path)?;
         let filter = if with_head {
             PathFilter::all()
         } else {
