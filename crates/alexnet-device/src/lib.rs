@@ -66,6 +66,15 @@ impl Backend {
         }
     }
 
+    /// The backend a device of [`parse_device`] runs on (an autodiff device: the backend it
+    /// wraps), read from the device's `Debug` text, which names it; `None` for another device.
+    pub fn of(device: &Device) -> Option<Backend> {
+        let debug = format!("{device:?}").to_ascii_lowercase();
+        Self::ALL.into_iter().find(|b| {
+            debug.contains(b.name()) || (*b == Backend::Tch && debug.contains("libtorch"))
+        })
+    }
+
     /// Whether this binary was built with the backend's feature.
     pub fn is_compiled_in(self) -> bool {
         match self {
@@ -262,6 +271,18 @@ mod tests {
         let err = parse_device("tpu").expect_err("must be rejected");
         assert!(matches!(err, DeviceError::Unknown { .. }));
         assert!(err.to_string().contains("flex, ndarray"), "{err}");
+    }
+
+    #[test]
+    fn a_device_tells_its_backend() {
+        for (spec, backend) in [("flex", Backend::Flex), ("ndarray", Backend::Ndarray)] {
+            if !backend.is_compiled_in() {
+                continue;
+            }
+            let device = parse_device(spec).expect("compiled in");
+            assert_eq!(Backend::of(&device), Some(backend), "{device:?}");
+            assert_eq!(Backend::of(&device.autodiff()), Some(backend));
+        }
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     let mut device = crate::device(args.device.as_deref())?;
     crate::set_precision(&mut device, args.precision)?;
-    let backend = crate::backend_name(&device);
+    let backend = crate::backend_name(&device).to_owned();
     let mut config = args.arch.config().with_num_classes(args.num_classes);
     if args.width != 1.0 {
         config = config.with_width(args.width);

@@ -56,19 +56,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             model_path.display()
         )));
     }
-    let mut config: TrainConfig = load_run_config(&config_path).map_err(|e| {
-        usage(format!(
-            "{e:#}; eval needs the config.json of the run that wrote {}",
-            model_path.display()
-        ))
-    })?;
-    if let Some(dataset) = args.dataset {
-        config.dataset = dataset;
-    }
-    if let Some(dir) = &args.data_dir {
-        config.data_dir = Some(dir.clone());
-    }
-    config.download = false;
+    let config = run_config(args, &config_path, &model_path)?;
     let device = crate::device(args.device.as_deref())?;
     let (train, val, classes) = data::open(&config)?;
     let num_classes = config.num_classes.unwrap_or(classes.len());
@@ -93,17 +81,63 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             ""
         }
     );
-    let k = 5.min(num_classes);
-    let transform = config.eval_augment();
-    let loader = BatchLoader::new(set, transform.clone(), config.seed)
+    let loader = BatchLoader::new(set, config.eval_augment(), config.seed)
         .with_max_consecutive_failures(config.max_consecutive_failures);
+    let (tally, crop_skips) = score(args, &model, &loader, &device, num_classes)?;
+    if tally.images == 0 {
+        return Err(anyhow::anyhow!(
+            "no image of the {split} split could be decoded"
+        ));
+    }
+    let report = EvalReport {
+        top1: tally.top1 as f64 / tally.images as f64,
+        top5: tally.topk as f64 / tally.images as f64,
+        images: tally.images,
+        skipped: loader.skipped_count() + crop_skips,
+        non_finite: tally.non_finite,
+        ten_crop: args.ten_crop,
+        model: model_path,
+        split,
+    };
+    print_report(&report, 5.min(num_classes), args.json)
+}
+
+/// The configuration of the run that wrote the model, with `eval`'s dataset overrides.
+fn run_config(args: &EvalArgs, config_path: &Path, model_path: &Path) -> Result<TrainConfig> {
+    let mut config: TrainConfig = load_run_config(config_path).map_err(|e| {
+        usage(format!(
+            "{e:#}; eval needs the config.json of the run that wrote {}",
+            model_path.display()
+        ))
+    })?;
+    if let Some(dataset) = args.dataset {
+        config.dataset = dataset;
+    }
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = Some(dir.clone());
+    }
+    config.download = false;
+    Ok(config)
+}
+
+/// Scores every image of the loader's dataset, in batches; also returns how many images the
+/// ten-crop path skipped as undecodable.
+fn score(
+    args: &EvalArgs,
+    model: &AlexNet,
+    loader: &BatchLoader<data::SharedDataset>,
+    device: &Device,
+    num_classes: usize,
+) -> Result<(Tally, usize)> {
+    let k = 5.min(num_classes);
+    let transform = loader.augment().clone();
     let mut tally = Tally::default();
     let mut crop_skips = 0;
     let indices: Vec<usize> = (0..loader.dataset().len()).collect();
     for chunk in indices.chunks(args.batch_size.max(1)) {
         let (probs, labels) = if args.ten_crop {
             let (probs, labels) =
-                ten_crop_probs(&model, &loader, &transform, chunk, &device, num_classes)?;
+                ten_crop_probs(model, loader, &transform, chunk, device, num_classes)?;
             crop_skips += chunk.len() - labels.len();
             (probs, labels)
         } else {
@@ -111,7 +145,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             if batch.is_empty() {
                 continue;
             }
-            let (x, _) = batch.to_tensors(&device);
+            let (x, _) = batch.to_tensors(device);
             let logits = model.forward(x); // [N, classes]
             (host(logits)?, batch.labels)
         };
@@ -119,24 +153,13 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             tally.add(row, label, k);
         }
     }
-    let images = tally.images;
-    if images == 0 {
-        return Err(anyhow::anyhow!(
-            "no image of the {split} split could be decoded"
-        ));
-    }
-    let report = EvalReport {
-        top1: tally.top1 as f64 / images as f64,
-        top5: tally.topk as f64 / images as f64,
-        images,
-        skipped: loader.skipped_count() + crop_skips,
-        non_finite: tally.non_finite,
-        ten_crop: args.ten_crop,
-        model: model_path,
-        split,
-    };
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+    Ok((tally, crop_skips))
+}
+
+/// Prints the report as text, or as one JSON object.
+fn print_report(report: &EvalReport, k: usize, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
     } else {
         println!(
             "top-1 {:.2}%  top-{k} {:.2}%  ({} images{}, {} skipped, {} non-finite)",

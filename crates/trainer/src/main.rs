@@ -16,64 +16,23 @@ mod data;
 mod eval;
 mod loader;
 mod logging;
+mod metrics;
+mod nan_guard;
 mod plot;
 mod predict;
 mod renderer;
+mod run_dir;
 mod schedule;
+mod summary;
 mod train;
+mod usage;
 
 use std::process::ExitCode;
 
-use anyhow::Result;
-use burn::tensor::Device;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-
-/// A problem with what the user asked for (exit code 2), as opposed to a failure while working.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// Shorthand for a usage error.
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    UsageError(message.into()).into()
-}
-
-/// The device `--device` (or `BURN_DEVICE`) names, or the default one.
-pub fn device(spec: Option<&str>) -> Result<Device> {
-    let env = std::env::var(alexnet_device::DEVICE_ENV).ok();
-    let spec = spec.or(env.as_deref());
-    alexnet_device::select_device(spec).map_err(|e| usage(e.to_string()))
-}
-
-/// Makes `precision` the default float type of `device`; before any tensor is created on it.
-/// A backend without that type is a usage error.
-pub fn set_precision(device: &mut Device, precision: cli::Precision) -> Result<()> {
-    let dtype = match precision {
-        cli::Precision::Fp32 => return Ok(()),
-        cli::Precision::Bf16 => burn::tensor::FloatDType::BF16,
-        cli::Precision::F16 => burn::tensor::FloatDType::F16,
-    };
-    let backend = backend_name(device);
-    device.configure(dtype).map_err(|e| {
-        usage(format!(
-            "--precision {} is not available on {backend}: {e:?}",
-            precision.name()
-        ))
-    })
-}
-
-/// The backend name of a device from [`device`] (`flex`, `ndarray`, `cuda`, ...).
-pub fn backend_name(device: &Device) -> String {
-    let debug = format!("{device:?}").to_ascii_lowercase();
-    alexnet_device::Backend::ALL
-        .iter()
-        .map(|b| b.name())
-        .find(|name| debug.contains(name) || (*name == "tch" && debug.contains("libtorch")))
-        .unwrap_or("unknown")
-        .to_owned()
-}
+pub use crate::usage::{UsageError, backend_name, device, set_precision, usage};
 
 #[allow(unsafe_code)]
 fn main() -> ExitCode {

@@ -6,7 +6,7 @@ use std::sync::Once;
 
 use plotters::prelude::*;
 
-use crate::renderer::EpochRow;
+use crate::metrics::EpochRow;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans-ascii.ttf");
 static REGISTER: Once = Once::new();

@@ -3,7 +3,6 @@
 //! epoch (loss, top-1, top-5, lr, images/s, ETA). On a terminal it also drives Burn's TUI.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -16,88 +15,7 @@ use burn::train::renderer::{
     MetricsRendererTraining,
 };
 
-/// One epoch of `metrics.csv`. Accuracies are fractions in [0, 1].
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EpochRow {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// Mean training loss.
-    pub train_loss: f64,
-    /// Training top-1 (on augmented images, dropout on).
-    pub train_top1: f64,
-    /// Validation loss.
-    pub val_loss: f64,
-    /// Validation top-1.
-    pub val_top1: f64,
-    /// Validation top-5 (top-k with k = min(5, classes)).
-    pub val_top5: f64,
-    /// Mean learning rate over the epoch's optimiser steps.
-    pub lr: f64,
-    /// Training images per second.
-    pub images_per_sec: f64,
-    /// Wall time of the epoch (train + validation).
-    pub seconds: f64,
-}
-
-/// The CSV header.
-pub const CSV_HEADER: &str =
-    "epoch,train_loss,train_top1,val_loss,val_top1,val_top5,lr,images_per_sec,seconds";
-
-impl EpochRow {
-    fn to_csv(&self) -> String {
-        format!(
-            "{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6e},{:.2},{:.2}",
-            self.epoch,
-            self.train_loss,
-            self.train_top1,
-            self.val_loss,
-            self.val_top1,
-            self.val_top5,
-            self.lr,
-            self.images_per_sec,
-            self.seconds
-        )
-    }
-
-    fn from_csv(line: &str) -> Option<Self> {
-        let f: Vec<&str> = line.split(',').collect();
-        let num = |i: usize| f.get(i)?.trim().parse::<f64>().ok();
-        Some(Self {
-            epoch: f.first()?.trim().parse().ok()?,
-            train_loss: num(1)?,
-            train_top1: num(2)?,
-            val_loss: num(3)?,
-            val_top1: num(4)?,
-            val_top5: num(5)?,
-            lr: num(6)?,
-            images_per_sec: num(7)?,
-            seconds: num(8)?,
-        })
-    }
-}
-
-/// Reads the rows of a `metrics.csv` (missing file: none).
-pub fn read_csv(path: &Path) -> Vec<EpochRow> {
-    std::fs::read_to_string(path)
-        .map(|text| {
-            text.lines()
-                .skip(1)
-                .filter_map(EpochRow::from_csv)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Rewrites `metrics.csv` with `rows` (on resume: the epochs up to the checkpoint).
-pub fn write_csv(path: &Path, rows: &[EpochRow]) -> std::io::Result<()> {
-    let mut text = String::from(CSV_HEADER);
-    text.push('\n');
-    for row in rows {
-        text.push_str(&row.to_csv());
-        text.push('\n');
-    }
-    std::fs::write(path, text)
-}
+use crate::metrics::{EpochRow, append_csv};
 
 /// The renderer handed to burn-train.
 pub struct RunRenderer {
@@ -210,19 +128,6 @@ impl RunRenderer {
         self.valid.clear();
         self.epoch_started = Instant::now();
     }
-}
-
-fn append_csv(path: &Path, row: &EpochRow) -> std::io::Result<()> {
-    let new = !path.exists();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    if new {
-        writeln!(file, "{CSV_HEADER}")?;
-    }
-    writeln!(file, "{}", row.to_csv())?;
-    file.sync_data()
 }
 
 /// `1h02m`, `3m05s`, `42s`.
