@@ -123,6 +123,11 @@ impl<D: ImageDataset> BatchLoader<D> {
         &self.dataset
     }
 
+    /// The augmentation every item goes through.
+    pub fn augment(&self) -> &AugmentConfig {
+        &self.augment
+    }
+
     /// Decodes and augments `indices` (in parallel) for `epoch`. Items that fail are skipped
     /// and recorded; the batch holds the others in the order of `indices`.
     pub fn load(&self, epoch: u64, indices: &[usize]) -> Result<HostBatch, TooManyFailures> {

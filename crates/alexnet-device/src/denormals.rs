@@ -1,14 +1,9 @@
 //! Flush-to-zero for subnormal floats on the CPU.
 //!
-//! Late in a training run, many activations and gradients decay into the subnormal range
-//! (below 1.2e-38 in f32): softmax probabilities of classes the model is sure are wrong, the
-//! gradients that flow back from them, and the optimiser's moment estimates. x86-64 and AArch64
-//! cores handle a subnormal operand in microcode, tens to hundreds of times slower than a normal
-//! one, so a CPU training run slows down exactly when it starts to converge. In a batch-64
-//! training run on flex (2 cores), epochs 5-7 ran at 125, 103 and 95 images/s against 150 in the
-//! first epochs; with flushing they ran at 140, 138 and 140 with the same losses to every printed
-//! digit. PyTorch offers `torch.set_flush_denormal(True)` for this; [`flush_denormals`] is the
-//! same switch.
+//! Late in a training run many activations, gradients and optimiser moments decay below 1.2e-38
+//! (f32's subnormal range), which x86-64 and AArch64 cores handle in slow microcode, so a CPU run
+//! slows down as it converges (measured in docs/training.md). [`flush_denormals`] is PyTorch's
+//! `torch.set_flush_denormal(True)`.
 
 /// Makes the calling thread treat subnormal floats as zero (x86-64: the MXCSR FTZ and DAZ bits;
 /// AArch64: FPCR.FZ) and returns whether the thread now does. On x86-64 it always does (every

@@ -1,12 +1,10 @@
 //! A convolution whose weight gradient is one matrix multiplication on Burn's flex backend.
 //!
-//! Burn 0.22.1's flex backend has no kernel for the weight gradient of a convolution, so Burn's
-//! generic formulation runs: a second convolution with the output gradient as a 55x55 (conv1)
-//! ... 13x13 (conv3-5) kernel, which flex lowers to badly shaped matrix multiplications. On a
-//! training step of the standard AlexNet at batch 16 that took about a quarter of the time. Here
-//! the weight gradient is written the way PyTorch's CPU backend computes it: the input unrolled
-//! into columns (im2col, `[C_in*K_h*K_w, N*H_out*W_out]`) and one matrix multiplication with the
-//! output gradient.
+//! Burn 0.22.1's flex backend has no kernel for the weight gradient of a convolution, and Burn's
+//! generic formulation (a second convolution with the output gradient as its kernel) is slow on
+//! it (docs/performance.md). Here the weight gradient is computed the way PyTorch's CPU backend
+//! does: the input unrolled into columns (im2col, `[C_in*K_h*K_w, N*H_out*W_out]`) and one
+//! matrix multiplication with the output gradient.
 //!
 //! The operation is a Burn backend extension (`#[backend_extension]`, Burn's supported way to add
 //! an operation with its own backward pass). [`conv2d`] and [`conv2d_layer`] take it on flex

@@ -7,26 +7,22 @@
 //! downscaling, as PIL and torchvision's `antialias=True`); a resize and the crop that follows
 //! it are done as one resampling of the crop's source region.
 
-use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
 
+mod geometry;
+mod photometric;
+
+use geometry::{centre_offset, random_resized_region, resample, resample_box, resized_dims};
+pub use photometric::{IMAGENET_EIGVAL, IMAGENET_EIGVEC};
+use photometric::{color_jitter, pca_lighting, to_unit};
+
 /// ImageNet channel means on [0, 1] pixels (torchvision's normalisation).
 pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 /// ImageNet channel standard deviations on [0, 1] pixels.
 pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
-/// Eigenvalues of the ImageNet RGB covariance (the paper's PCA lighting, on [0, 1] pixels).
-pub const IMAGENET_EIGVAL: [f32; 3] = [0.2175, 0.0188, 0.0045];
-/// Eigenvectors (rows) of the ImageNet RGB covariance.
-pub const IMAGENET_EIGVEC: [[f32; 3]; 3] = [
-    [-0.5675, 0.7192, 0.4009],
-    [-0.5808, -0.0045, -0.8140],
-    [-0.5836, -0.6948, 0.4203],
-];
-
 /// How the final `size` x `size` square is cut from the (resized) image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -316,148 +312,6 @@ impl AugmentConfig {
             }
         }
         chw
-    }
-}
-
-/// Dimensions after resizing the shorter side to `resize` (aspect ratio kept, as torchvision's
-/// `Resize(int)`), or the original ones.
-fn resized_dims((w, h): (u32, u32), resize: Option<u32>) -> (u32, u32) {
-    match resize {
-        None => (w, h),
-        Some(s) if w <= h => (
-            s,
-            ((f64::from(h) * f64::from(s) / f64::from(w)) as u32).max(s),
-        ),
-        Some(s) => (
-            ((f64::from(w) * f64::from(s) / f64::from(h)) as u32).max(s),
-            s,
-        ),
-    }
-}
-
-/// torchvision's `center_crop` offset into a `w` x `h` image: `int(round((w - size) / 2))`,
-/// with Python's rounding of halves to even, so the crop starts on a whole pixel.
-fn centre_offset((w, h): (u32, u32), size: u32) -> (f64, f64) {
-    let half = |d: u32| (f64::from(d.saturating_sub(size)) / 2.0).round_ties_even();
-    (half(w), half(h))
-}
-
-/// The `size` x `size` square at `offset` of `image` resized to `dims`, resampled in one pass
-/// from the matching source region. An image smaller than the crop is stretched to fit.
-fn resample(image: &RgbImage, dims: (u32, u32), offset: (f64, f64), size: u32) -> RgbImage {
-    let sx = f64::from(image.width()) / f64::from(dims.0);
-    let sy = f64::from(image.height()) / f64::from(dims.1);
-    let cw = f64::from(size.min(dims.0)) * sx;
-    let ch = f64::from(size.min(dims.1)) * sy;
-    resample_box(image, (offset.0 * sx, offset.1 * sy, cw, ch), (size, size))
-}
-
-/// Resamples the source region `(left, top, width, height)` of `image` to `out` pixels.
-fn resample_box(image: &RgbImage, region: (f64, f64, f64, f64), out: (u32, u32)) -> RgbImage {
-    let (w, h) = image.dimensions();
-    // Scale factors can push the far edge a rounding error past the image: clamp the region.
-    let (wf, hf) = (f64::from(w), f64::from(h));
-    let left = region.0.clamp(0.0, wf);
-    let top = region.1.clamp(0.0, hf);
-    let region = (
-        left,
-        top,
-        region.2.min(wf - left).max(0.0),
-        region.3.min(hf - top).max(0.0),
-    );
-    let src = ImageRef::new(w, h, image.as_raw(), PixelType::U8x3)
-        .expect("an RgbImage buffer is width * height * 3 bytes");
-    let mut dst = Image::new(out.0, out.1, PixelType::U8x3);
-    let options = ResizeOptions::new()
-        .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
-        .crop(region.0, region.1, region.2, region.3);
-    Resizer::new()
-        .resize(&src, &mut dst, &options)
-        .expect("source and destination are both U8x3");
-    RgbImage::from_raw(out.0, out.1, dst.into_vec())
-        .expect("destination is out.0 * out.1 * 3 bytes")
-}
-
-/// torchvision's `RandomResizedCrop.get_params`: ten tries at a region of random area and
-/// aspect ratio, then a centre crop with the ratio clamped into range.
-fn random_resized_region(
-    (w, h): (u32, u32),
-    scale: [f64; 2],
-    ratio: [f64; 2],
-    rng: &mut Rng,
-) -> (f64, f64, f64, f64) {
-    let (wf, hf) = (f64::from(w), f64::from(h));
-    let area = wf * hf;
-    let log_ratio = [ratio[0].ln(), ratio[1].ln()];
-    for _ in 0..10 {
-        let target = area * rng.range(scale[0], scale[1]);
-        let aspect = rng.range(log_ratio[0], log_ratio[1]).exp();
-        let cw = (target * aspect).sqrt().round();
-        let ch = (target / aspect).sqrt().round();
-        if cw > 0.0 && ch > 0.0 && cw <= wf && ch <= hf {
-            let top = rng.below((hf - ch) as usize + 1) as f64;
-            let left = rng.below((wf - cw) as usize + 1) as f64;
-            return (left, top, cw, ch);
-        }
-    }
-    let in_ratio = wf / hf;
-    let (cw, ch) = if in_ratio < ratio[0] {
-        (wf, (wf / ratio[0]).round())
-    } else if in_ratio > ratio[1] {
-        ((hf * ratio[1]).round(), hf)
-    } else {
-        (wf, hf)
-    };
-    ((wf - cw) / 2.0, (hf - ch) / 2.0, cw, ch)
-}
-
-fn to_unit(image: &RgbImage) -> Vec<f32> {
-    image
-        .as_raw()
-        .iter()
-        .map(|&v| f32::from(v) / 255.0)
-        .collect()
-}
-
-/// Brightness, contrast, then saturation, each with a factor from `[1 - s, 1 + s]`, on HWC
-/// [0, 1] pixels, clamped to [0, 1] after each step as torchvision does.
-fn color_jitter(pixels: &mut [f32], jitter: &ColorJitter, rng: &mut Rng) {
-    let mut factor = |s: f32| rng.range(f64::from((1.0 - s).max(0.0)), f64::from(1.0 + s)) as f32;
-    let grey = |p: &[f32]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
-    if jitter.brightness > 0.0 {
-        let f = factor(jitter.brightness);
-        pixels
-            .iter_mut()
-            .for_each(|v| *v = (*v * f).clamp(0.0, 1.0));
-    }
-    if jitter.contrast > 0.0 {
-        let f = factor(jitter.contrast);
-        let mean = pixels.chunks_exact(3).map(grey).sum::<f32>() / (pixels.len() / 3).max(1) as f32;
-        pixels
-            .iter_mut()
-            .for_each(|v| *v = ((*v - mean) * f + mean).clamp(0.0, 1.0));
-    }
-    if jitter.saturation > 0.0 {
-        let f = factor(jitter.saturation);
-        for p in pixels.chunks_exact_mut(3) {
-            let g = grey(p);
-            p.iter_mut()
-                .for_each(|v| *v = ((*v - g) * f + g).clamp(0.0, 1.0));
-        }
-    }
-}
-
-/// The paper's PCA lighting: `alpha ~ N(0, std)^3`, add `eigvec * (alpha * eigval)` to every
-/// pixel (not clamped, as in the paper and torchvision's reference `Lighting`).
-fn pca_lighting(pixels: &mut [f32], std: f32, rng: &mut Rng) {
-    let alpha: [f32; 3] = std::array::from_fn(|_| rng.normal() as f32 * std);
-    let offset: [f32; 3] = std::array::from_fn(|c| {
-        (0..3)
-            .map(|k| IMAGENET_EIGVEC[c][k] * alpha[k] * IMAGENET_EIGVAL[k])
-            .sum()
-    });
-    for p in pixels.chunks_exact_mut(3) {
-        p.iter_mut().zip(offset).for_each(|(v, o)| *v += o);
     }
 }
 
