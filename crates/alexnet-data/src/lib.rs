@@ -33,7 +33,7 @@ pub mod loader;
 pub mod rng;
 pub mod synthetic;
 
-pub use augment::{AugmentConfig, ColorJitter, Crop, Preset};
+pub use augment::{AugmentConfig, AugmentPreset, ColorJitter, Crop};
 pub use dataset::{ImageDataset, Sample, SampleError};
 pub use decode::{DecodeError, decode_bytes, decode_file};
 pub use folder::{FolderError, ImageFolder};

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use alexnet::AlexNetConfig;
-use alexnet_data::Preset;
+use alexnet_data::AugmentPreset;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -141,17 +141,17 @@ pub enum Scheduler {
     Plateau,
 }
 
-/// Recipes `--preset` applies before the config file and the flags.
+/// Presets `--preset` applies before the config file and the flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Recipe {
+pub enum Preset {
     /// Krizhevsky et al. 2012: paper2012 variant, SGD lr 0.01 momentum 0.9 wd 5e-4, batch
     /// 128, divide the lr by 10 on plateau, paper augmentation (crops, flips, PCA lighting).
     Paper,
 }
 
-fn parse_preset(s: &str) -> Result<Preset, String> {
+fn parse_aug_preset(s: &str) -> Result<AugmentPreset, String> {
     s.parse()
-        .map_err(|e: alexnet_data::augment::UnknownPreset| e.to_string())
+        .map_err(|e: alexnet_data::augment::UnknownAugmentPreset| e.to_string())
 }
 
 fn parse_probability(s: &str) -> Result<f64, String> {
@@ -178,7 +178,7 @@ pub struct TrainArgs {
     /// A published recipe: `paper` (the 2012 one).
     #[arg(long, value_enum)]
     #[serde(skip)]
-    pub preset: Option<Recipe>,
+    pub preset: Option<Preset>,
     /// Dataset.
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -280,9 +280,9 @@ pub struct TrainArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plateau_patience: Option<usize>,
     /// Training augmentation: paper, torchvision, eval (none: no augmentation, the same as eval).
-    #[arg(long, value_parser = parse_preset, value_name = "PRESET")]
+    #[arg(long, value_parser = parse_aug_preset, value_name = "PRESET")]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aug: Option<Preset>,
+    pub aug: Option<AugmentPreset>,
     /// Horizontal-flip probability (overrides the preset's).
     #[arg(long, value_name = "P", value_parser = parse_probability)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use alexnet::AlexNetConfig;
-use alexnet_data::{AugmentConfig, ColorJitter, Preset};
+use alexnet_data::{AugmentConfig, AugmentPreset, ColorJitter};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::cli::{Arch, DatasetKind, Init, Opt, Recipe, Scheduler, TrainArgs};
+use crate::cli::{Arch, DatasetKind, Init, Opt, Preset, Scheduler, TrainArgs};
 use crate::usage;
 
 /// Everything a training run depends on. Serialised to `runs/<name>/config.json`.
@@ -67,7 +67,7 @@ pub struct TrainConfig {
     /// `plateau`: epochs without improvement before dividing by 10.
     pub plateau_patience: usize,
     /// Augmentation preset.
-    pub aug: Preset,
+    pub aug: AugmentPreset,
     /// Flip probability override.
     pub hflip: Option<f64>,
     /// Colour-jitter strength override.
@@ -122,7 +122,7 @@ impl Default for TrainConfig {
             lr_gamma: 0.1,
             warmup_epochs: 1,
             plateau_patience: 2,
-            aug: Preset::Eval,
+            aug: AugmentPreset::Eval,
             hflip: None,
             color_jitter: None,
             pca_lighting: None,
@@ -157,7 +157,7 @@ impl TrainConfig {
             momentum: 0.9,
             wd: 5e-4,
             lr_scheduler: Scheduler::Plateau,
-            aug: Preset::Paper,
+            aug: AugmentPreset::Paper,
             ..Self::default()
         }
     }
@@ -167,7 +167,7 @@ impl TrainConfig {
     pub fn resolve(args: &TrainArgs, base: Option<TrainConfig>) -> Result<Self> {
         let mut base = match (base, args.preset) {
             (Some(saved), _) => saved,
-            (None, Some(Recipe::Paper)) => Self::paper(),
+            (None, Some(Preset::Paper)) => Self::paper(),
             (None, None) => Self::default(),
         };
         if args.pretrained {
@@ -440,7 +440,7 @@ mod tests {
         .expect("valid");
         assert_eq!(config.arch, Arch::Paper2012);
         assert_eq!(config.lr_scheduler, Scheduler::Plateau);
-        assert_eq!(config.aug, Preset::Paper);
+        assert_eq!(config.aug, AugmentPreset::Paper);
         assert_eq!((config.momentum, config.wd), (0.9, 5e-4));
         assert_eq!(config.lr, 0.05); // file over preset
         assert_eq!(config.batch_size, 16);

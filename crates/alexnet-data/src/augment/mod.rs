@@ -93,7 +93,7 @@ pub struct AugmentConfig {
 /// A named augmentation recipe, as the trainer's `--aug` flag and a run's `config.json` spell it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Preset {
+pub enum AugmentPreset {
     /// [`AugmentConfig::paper`].
     Paper,
     /// [`AugmentConfig::torchvision`].
@@ -105,12 +105,12 @@ pub enum Preset {
     Eval,
 }
 
-impl Preset {
+impl AugmentPreset {
     /// Every preset with its name, in the order they are listed to users.
-    pub const ALL: [(&'static str, Preset); 3] = [
-        ("paper", Preset::Paper),
-        ("torchvision", Preset::Torchvision),
-        ("eval", Preset::Eval),
+    pub const ALL: [(&'static str, AugmentPreset); 3] = [
+        ("paper", AugmentPreset::Paper),
+        ("torchvision", AugmentPreset::Torchvision),
+        ("eval", AugmentPreset::Eval),
     ];
 
     /// The name `FromStr` and serde accept.
@@ -122,29 +122,29 @@ impl Preset {
     }
 }
 
-impl std::fmt::Display for Preset {
+impl std::fmt::Display for AugmentPreset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
 }
 
-/// An augmentation preset name that is not one of [`Preset::ALL`].
+/// An augmentation preset name that is not one of [`AugmentPreset::ALL`].
 #[derive(Debug, thiserror::Error)]
 #[error("unknown augmentation preset `{0}` (expected one of: paper, torchvision, eval or none)")]
-pub struct UnknownPreset(pub String);
+pub struct UnknownAugmentPreset(pub String);
 
-impl std::str::FromStr for Preset {
-    type Err = UnknownPreset;
+impl std::str::FromStr for AugmentPreset {
+    type Err = UnknownAugmentPreset;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.eq_ignore_ascii_case("none") {
-            return Ok(Preset::Eval);
+            return Ok(AugmentPreset::Eval);
         }
         Self::ALL
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(s))
             .map(|(_, p)| *p)
-            .ok_or_else(|| UnknownPreset(s.to_owned()))
+            .ok_or_else(|| UnknownAugmentPreset(s.to_owned()))
     }
 }
 
@@ -160,11 +160,11 @@ pub fn eval_resize(size: u32) -> u32 {
 
 impl AugmentConfig {
     /// The configuration of `preset` for `size` x `size` outputs.
-    pub fn preset(preset: Preset, size: u32) -> Self {
+    pub fn preset(preset: AugmentPreset, size: u32) -> Self {
         match preset {
-            Preset::Paper => Self::paper(size),
-            Preset::Torchvision => Self::torchvision(size),
-            Preset::Eval => Self::eval(size),
+            AugmentPreset::Paper => Self::paper(size),
+            AugmentPreset::Torchvision => Self::torchvision(size),
+            AugmentPreset::Eval => Self::eval(size),
         }
     }
 
@@ -439,29 +439,32 @@ mod tests {
 
     #[test]
     fn presets_parse_case_insensitively_and_round_trip_through_serde() {
-        for (name, preset) in Preset::ALL {
-            assert_eq!(name.parse::<Preset>().expect("known"), preset);
+        for (name, preset) in AugmentPreset::ALL {
+            assert_eq!(name.parse::<AugmentPreset>().expect("known"), preset);
             assert_eq!(
-                name.to_uppercase().parse::<Preset>().expect("known"),
+                name.to_uppercase().parse::<AugmentPreset>().expect("known"),
                 preset
             );
             assert_eq!(preset.to_string(), name);
             let json = serde_json::to_string(&preset).expect("serialises");
             assert_eq!(json, format!("\"{name}\""));
             assert_eq!(
-                serde_json::from_str::<Preset>(&json).expect("parses"),
+                serde_json::from_str::<AugmentPreset>(&json).expect("parses"),
                 preset
             );
         }
-        let err = "cutmix".parse::<Preset>().expect_err("unknown");
+        let err = "cutmix".parse::<AugmentPreset>().expect_err("unknown");
         assert!(err.to_string().contains("`cutmix`") && err.to_string().contains("paper"));
-        assert_eq!("none".parse::<Preset>().expect("alias"), Preset::Eval);
         assert_eq!(
-            serde_json::from_str::<Preset>("\"none\"").expect("alias"),
-            Preset::Eval
+            "none".parse::<AugmentPreset>().expect("alias"),
+            AugmentPreset::Eval
         );
         assert_eq!(
-            AugmentConfig::preset(Preset::Paper, 64),
+            serde_json::from_str::<AugmentPreset>("\"none\"").expect("alias"),
+            AugmentPreset::Eval
+        );
+        assert_eq!(
+            AugmentConfig::preset(AugmentPreset::Paper, 64),
             AugmentConfig::paper(64)
         );
     }

@@ -110,42 +110,12 @@ fn transfer(agent: &ureq::Agent, url: &str, dir: &Path, part: &Path) -> Result<(
         }
     };
     let total = response.body().content_length().map(|len| len + start);
-    let bar = ProgressBar::new(total.unwrap_or(0)).with_position(start);
-    if total.is_some() {
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-    }
-    bar.set_message(
-        Path::new(part)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    );
     if start > 0 {
         log::info!("resuming {url} at byte {start}");
     }
+    let bar = progress_bar(part, start, total);
     let mut reader = response.body_mut().as_reader();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut received = start;
-    let outcome = loop {
-        match reader.read(&mut buf) {
-            Ok(0) => break Ok(()),
-            Ok(n) => {
-                if let Err(e) = file.write_all(&buf[..n]) {
-                    bar.abandon();
-                    return Err(io_err(part)(e));
-                }
-                received += n as u64;
-                bar.set_position(received);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => break Err(e),
-        }
-    };
+    let (outcome, received) = copy(&mut reader, &mut file, part, &bar, start)?;
     bar.finish_and_clear();
     file.sync_all().map_err(io_err(part))?;
     let outcome = outcome.and_then(|()| match total {
@@ -161,4 +131,52 @@ fn transfer(agent: &ureq::Agent, url: &str, dir: &Path, part: &Path) -> Result<(
         received,
         source,
     })
+}
+
+/// A progress bar named after `part`'s file, at `start` of `total` bytes (a spinner-like bar
+/// when the size is unknown).
+fn progress_bar(part: &Path, start: u64, total: Option<u64>) -> ProgressBar {
+    let bar = ProgressBar::new(total.unwrap_or(0)).with_position(start);
+    if total.is_some() {
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    }
+    bar.set_message(
+        part.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
+    bar
+}
+
+/// Copies `reader` to `file` (which already holds `start` bytes) until the end or a read error;
+/// returns how the transfer ended and the bytes the file holds. A write error is an error.
+fn copy(
+    reader: &mut impl Read,
+    file: &mut File,
+    part: &Path,
+    bar: &ProgressBar,
+    start: u64,
+) -> Result<(io::Result<()>, u64), DownloadError> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut received = start;
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok((Ok(()), received)),
+            Ok(n) => {
+                if let Err(e) = file.write_all(&buf[..n]) {
+                    bar.abandon();
+                    return Err(io_err(part)(e));
+                }
+                received += n as u64;
+                bar.set_position(received);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Ok((Err(e), received)),
+        }
+    }
 }
