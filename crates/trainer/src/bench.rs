@@ -42,6 +42,29 @@ pub struct BenchRow {
 
 /// Runs the benchmark described by `args` and prints it.
 pub fn run(args: &BenchArgs) -> Result<()> {
+    check(args)?;
+    let mut device = crate::device(args.device.as_deref())?;
+    crate::set_precision(&mut device, args.precision)?;
+    let modes: &[BenchMode] = match args.mode {
+        BenchMode::Both => &[BenchMode::Infer, BenchMode::Train],
+        ref m => std::slice::from_ref(m),
+    };
+    let mut rows = Vec::new();
+    for mode in modes {
+        let row = measure(args, &device, mode)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&row)?);
+        }
+        rows.push(row);
+    }
+    if !args.json {
+        print_table(&rows);
+    }
+    Ok(())
+}
+
+/// The arguments' ranges; a problem is a usage error.
+fn check(args: &BenchArgs) -> Result<()> {
     if args.iters == 0 || args.batch_size == 0 || args.num_classes == 0 {
         return Err(crate::usage(
             "--iters, --batch-size and --num-classes must be at least 1",
@@ -61,113 +84,104 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             args.width
         )));
     }
-    let mut device = crate::device(args.device.as_deref())?;
-    crate::set_precision(&mut device, args.precision)?;
-    let backend = crate::backend_name(&device).to_owned();
+    Ok(())
+}
+
+/// Times inference or a training step (`mode`) of the model `args` describe on `device`.
+fn measure(args: &BenchArgs, device: &Device, mode: &BenchMode) -> Result<BenchRow> {
     let mut config = args.arch.config().with_num_classes(args.num_classes);
     if args.width != 1.0 {
         config = config.with_width(args.width);
     }
-    let modes: &[BenchMode] = match args.mode {
-        BenchMode::Both => &[BenchMode::Infer, BenchMode::Train],
-        ref m => std::slice::from_ref(m),
+    let images = Tensor::<4>::random(
+        [args.batch_size, 3, args.image_size, args.image_size],
+        Distribution::Normal(0.0, 1.0),
+        device,
+    );
+    let targets = Tensor::<1, Int>::from_data(
+        (0..args.batch_size)
+            .map(|i| (i % args.num_classes) as i64)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        device,
+    );
+    let (first, times) = match mode {
+        BenchMode::Infer => {
+            let model: AlexNet = config.init(device);
+            time(args, device, || {
+                let logits = model.forward(images.clone()); // [N, classes]
+                drop(logits.into_data());
+            })?
+        }
+        _ => {
+            let ad = device.clone().autodiff();
+            let mut model: AlexNet = config.init(&ad);
+            let mut optim = SgdConfig::new()
+                .with_momentum(Some(MomentumConfig::new().with_momentum(0.9)))
+                .init();
+            let batch = ImageBatch {
+                images: images.clone().to_device(&ad),
+                targets: targets.clone().to_device(&ad),
+            };
+            time(args, device, || {
+                let out = model.forward_classification(batch.clone());
+                let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+                model = optim.step(0.01, model.clone(), grads);
+            })?
+        }
     };
-    let mut rows = Vec::new();
-    for mode in modes {
-        let images = Tensor::<4>::random(
-            [args.batch_size, 3, args.image_size, args.image_size],
-            Distribution::Normal(0.0, 1.0),
-            &device,
-        );
-        let targets = Tensor::<1, Int>::from_data(
-            (0..args.batch_size)
-                .map(|i| (i % args.num_classes) as i64)
-                .collect::<Vec<_>>()
-                .as_slice(),
-            &device,
-        );
-        let times = match mode {
-            BenchMode::Infer => {
-                let model: AlexNet = config.init(&device);
-                time(args, &device, || {
-                    let logits = model.forward(images.clone()); // [N, classes]
-                    drop(logits.into_data());
-                })?
-            }
-            _ => {
-                let ad = device.clone().autodiff();
-                let mut model: AlexNet = config.init(&ad);
-                let mut optim = SgdConfig::new()
-                    .with_momentum(Some(MomentumConfig::new().with_momentum(0.9)))
-                    .init();
-                let batch = ImageBatch {
-                    images: images.clone().to_device(&ad),
-                    targets: targets.clone().to_device(&ad),
-                };
-                time(args, &device, || {
-                    let out = model.forward_classification(batch.clone());
-                    let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-                    model = optim.step(0.01, model.clone(), grads);
-                })?
-            }
-        };
-        let (first, times) = times;
-        let median = median(times);
-        let row = BenchRow {
-            backend: backend.clone(),
-            arch: args.arch.name().to_owned(),
-            mode: if matches!(mode, BenchMode::Infer) {
-                "infer"
-            } else {
-                "train"
-            },
-            width: args.width,
-            batch: args.batch_size,
-            image_size: args.image_size,
-            images_per_sec: args.batch_size as f64 / median.as_secs_f64(),
-            median_ms: median.as_secs_f64() * 1e3,
-            first_step_ms: first.map(|d| d.as_secs_f64() * 1e3),
-            precision: args.precision.name(),
-            peak_rss_mb: peak_rss_mb(),
-        };
-        if args.json {
-            println!("{}", serde_json::to_string(&row)?);
-        }
-        rows.push(row);
-    }
-    if !args.json {
+    let median = median(times);
+    Ok(BenchRow {
+        backend: crate::backend_name(device).to_owned(),
+        arch: args.arch.name().to_owned(),
+        mode: if matches!(mode, BenchMode::Infer) {
+            "infer"
+        } else {
+            "train"
+        },
+        width: args.width,
+        batch: args.batch_size,
+        image_size: args.image_size,
+        images_per_sec: args.batch_size as f64 / median.as_secs_f64(),
+        median_ms: median.as_secs_f64() * 1e3,
+        first_step_ms: first.map(|d| d.as_secs_f64() * 1e3),
+        precision: args.precision.name(),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+/// The rows as an aligned table.
+fn print_table(rows: &[BenchRow]) {
+    println!(
+        "{:<8} {:<11} {:>5} {:<6} {:<5} {:>5} {:>5} {:>10} {:>10} {:>9} {:>9}",
+        "backend",
+        "arch",
+        "width",
+        "mode",
+        "prec",
+        "batch",
+        "size",
+        "images/s",
+        "median ms",
+        "first ms",
+        "peak MiB"
+    );
+    for r in rows {
         println!(
-            "{:<8} {:<11} {:>5} {:<6} {:<5} {:>5} {:>5} {:>10} {:>10} {:>9} {:>9}",
-            "backend",
-            "arch",
-            "width",
-            "mode",
-            "prec",
-            "batch",
-            "size",
-            "images/s",
-            "median ms",
-            "first ms",
-            "peak MiB"
+            "{:<8} {:<11} {:>5} {:<6} {:<5} {:>5} {:>5} {:>10.2} {:>10.1} {:>9} {:>9}",
+            r.backend,
+            r.arch,
+            r.width,
+            r.mode,
+            r.precision,
+            r.batch,
+            r.image_size,
+            r.images_per_sec,
+            r.median_ms,
+            r.first_step_ms.map_or("-".into(), |m| format!("{m:.0}")),
+            r.peak_rss_mb.map_or("-".into(), |m| format!("{m:.0}"))
         );
-        for r in &rows {
-            println!(
-                "{:<8} {:<11} {:>5} {:<6} {:<5} {:>5} {:>5} {:>10.2} {:>10.1} {:>9} {:>9}",
-                r.backend,
-                r.arch,
-                r.width,
-                r.mode,
-                r.precision,
-                r.batch,
-                r.image_size,
-                r.images_per_sec,
-                r.median_ms,
-                r.first_step_ms.map_or("-".into(), |m| format!("{m:.0}")),
-                r.peak_rss_mb.map_or("-".into(), |m| format!("{m:.0}"))
-            );
-        }
     }
-    Ok(())
 }
 
 /// Warm-up, then timed iterations; each ends with a device sync. Returns the first warm-up

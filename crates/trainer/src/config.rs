@@ -223,22 +223,45 @@ impl TrainConfig {
 
     /// Checks every value that does not need the data; a problem is a usage error.
     pub fn validate(&self) -> Result<()> {
-        let model = self.model_config(self.num_classes.unwrap_or(2));
-        let min = model.min_input_size();
-        if self.image_size < min {
-            return Err(usage(format!(
-                "--image-size {} is too small for the {} variant (minimum {min} px)",
-                self.image_size,
-                self.arch.name()
-            )));
-        }
-        if self.image_size > 1024 {
-            return Err(usage(format!(
-                "--image-size {} is larger than 1024 px",
-                self.image_size
-            )));
-        }
-        let checks: [(bool, String); 12] = [
+        self.validate_model()?;
+        self.validate_optimisation()?;
+        self.validate_augmentation()?;
+        self.validate_data()?;
+        self.validate_weights()
+    }
+
+    /// Input size, width and class count.
+    fn validate_model(&self) -> Result<()> {
+        let min = self
+            .model_config(self.num_classes.unwrap_or(2))
+            .min_input_size();
+        first_failure([
+            (
+                self.image_size >= min,
+                format!(
+                    "--image-size {} is too small for the {} variant (minimum {min} px)",
+                    self.image_size,
+                    self.arch.name()
+                ),
+            ),
+            (
+                self.image_size <= 1024,
+                format!("--image-size {} is larger than 1024 px", self.image_size),
+            ),
+            (
+                self.width > 0.0 && self.width <= 4.0,
+                format!("--width {} must be in (0, 4]", self.width),
+            ),
+            (
+                self.num_classes != Some(0),
+                "--num-classes must be at least 1".into(),
+            ),
+        ])
+    }
+
+    /// Epochs, batches, workers, the optimiser and the schedule.
+    fn validate_optimisation(&self) -> Result<()> {
+        first_failure([
             (self.epochs >= 1, "--epochs must be at least 1".into()),
             (
                 self.batch_size >= 1,
@@ -268,14 +291,12 @@ impl TrainConfig {
                 self.lr_step_size >= 1,
                 "--lr-step-size must be at least 1".into(),
             ),
-            (
-                self.width > 0.0 && self.width <= 4.0,
-                format!("--width {} must be in (0, 4]", self.width),
-            ),
-            (
-                self.num_classes != Some(0),
-                "--num-classes must be at least 1".into(),
-            ),
+        ])
+    }
+
+    /// The augmentation overrides.
+    fn validate_augmentation(&self) -> Result<()> {
+        first_failure([
             (
                 self.color_jitter.is_none_or(|s| (0.0..=1.0).contains(&s)),
                 "--color-jitter must be in [0, 1]".into(),
@@ -284,45 +305,48 @@ impl TrainConfig {
                 self.pca_lighting.is_none_or(|s| s.is_finite() && s >= 0.0),
                 "--pca-lighting must be >= 0".into(),
             ),
-        ];
-        if let Some((_, message)) = checks.into_iter().find(|(ok, _)| !ok) {
-            return Err(usage(message));
-        }
+        ])
+    }
+
+    /// The synthetic split sizes, or a data directory that exists (unless downloading).
+    fn validate_data(&self) -> Result<()> {
         if self.dataset == DatasetKind::Synthetic {
-            if self.synthetic_train == 0 || self.synthetic_val == 0 {
-                return Err(usage(
-                    "--synthetic-train and --synthetic-val must be at least 1",
-                ));
-            }
-        } else {
-            let Some(dir) = &self.data_dir else {
-                return Err(usage(format!(
-                    "--dataset {} needs --data-dir (or ALEXNET_DATA_DIR)",
-                    dataset_name(self.dataset)
-                )));
-            };
-            check_data_dir(dir, self.download)?;
+            return first_failure([(
+                self.synthetic_train > 0 && self.synthetic_val > 0,
+                "--synthetic-train and --synthetic-val must be at least 1".into(),
+            )]);
         }
-        if self.pretrained && self.arch != Arch::Torchvision {
+        let Some(dir) = &self.data_dir else {
             return Err(usage(format!(
-                "--pretrained loads torchvision's AlexNet: add --arch torchvision (not {})",
-                self.arch.name()
+                "--dataset {} needs --data-dir (or ALEXNET_DATA_DIR)",
+                dataset_name(self.dataset)
             )));
-        }
-        if self.freeze_features && self.weights.is_none() && !self.pretrained {
-            return Err(usage(
-                "--freeze-features needs --weights or --pretrained (frozen random convolutions would not learn)",
-            ));
-        }
-        if let Some(weights) = &self.weights
-            && !weights.is_file()
-        {
-            return Err(usage(format!(
-                "--weights {}: no such file",
-                weights.display()
-            )));
-        }
-        Ok(())
+        };
+        check_data_dir(dir, self.download)
+    }
+
+    /// `--weights`, `--pretrained` and `--freeze-features`.
+    fn validate_weights(&self) -> Result<()> {
+        first_failure([
+            (
+                !self.pretrained || self.arch == Arch::Torchvision,
+                format!(
+                    "--pretrained loads torchvision's AlexNet: add --arch torchvision (not {})",
+                    self.arch.name()
+                ),
+            ),
+            (
+                !self.freeze_features || self.weights.is_some() || self.pretrained,
+                "--freeze-features needs --weights or --pretrained (frozen random convolutions would not learn)".into(),
+            ),
+            (
+                self.weights.as_ref().is_none_or(|w| w.is_file()),
+                format!(
+                    "--weights {}: no such file",
+                    self.weights.as_deref().unwrap_or(Path::new("")).display()
+                ),
+            ),
+        ])
     }
 
     /// The model for `num_classes` classes.
@@ -366,6 +390,14 @@ impl TrainConfig {
     /// The evaluation transform for this input size.
     pub fn eval_augment(&self) -> AugmentConfig {
         AugmentConfig::eval(self.image_size as u32)
+    }
+}
+
+/// The message of the first check that fails, as a usage error.
+fn first_failure<const N: usize>(checks: [(bool, String); N]) -> Result<()> {
+    match checks.into_iter().find(|(ok, _)| !ok) {
+        Some((_, message)) => Err(usage(message)),
+        None => Ok(()),
     }
 }
 
