@@ -23,6 +23,7 @@ mod predict;
 mod renderer;
 mod run_dir;
 mod schedule;
+mod setup;
 mod summary;
 mod train;
 mod usage;

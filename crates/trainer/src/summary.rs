@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::metrics::EpochRow;
 use crate::run_dir::write_json_atomic;
-use crate::train::{Loaders, Setup};
+use crate::setup::{Loaders, Setup};
 
 /// `summary.json`.
 #[derive(Debug, Serialize)]

@@ -1,0 +1,135 @@
+//! The first stage of a training run: the resolved configuration checked against the data and
+//! a resumed run's, the run directory with its `config.json`, and `metrics.csv` trimmed to the
+//! epochs a resume keeps.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use burn::tensor::Device;
+
+use crate::cli::TrainArgs;
+use crate::config::{TrainConfig, dataset_name};
+use crate::data::SharedDataset;
+use crate::loader::EpochLoader;
+use crate::metrics::{EpochRow, read_csv, write_csv};
+use crate::run_dir::{last_complete_checkpoint, prepare_run_dir, write_json_atomic};
+use crate::{data, usage};
+
+/// A run ready to train: its resolved configuration, directory, device and data.
+pub(crate) struct Setup {
+    pub(crate) config: TrainConfig,
+    pub(crate) run_dir: PathBuf,
+    pub(crate) device: Device,
+    pub(crate) backend: String,
+    pub(crate) train_set: SharedDataset,
+    pub(crate) val_set: SharedDataset,
+    pub(crate) num_classes: usize,
+    /// The checkpoint epoch a `--resume` continues from.
+    pub(crate) resume_from: Option<usize>,
+    /// `metrics.csv`'s rows up to that epoch.
+    pub(crate) rows: Vec<EpochRow>,
+}
+
+impl Setup {
+    /// The first epoch this invocation trains.
+    pub(crate) fn first_epoch(&self) -> usize {
+        self.resume_from.unwrap_or(0) + 1
+    }
+}
+
+/// The two loaders of a run.
+pub(crate) struct Loaders {
+    pub(crate) train: EpochLoader,
+    pub(crate) val: EpochLoader,
+}
+
+/// Resolves the configuration, checks it against the data and a resumed run's, writes
+/// `config.json`, and trims `metrics.csv` to the epochs a resume keeps.
+pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
+    let (run_dir, saved) = prepare_run_dir(args)?;
+    let mut config = TrainConfig::resolve(args, saved.clone())?;
+    let device = crate::device(config.device.as_deref())?;
+    let backend = crate::backend_name(&device).to_owned();
+    if saved.as_ref().is_some_and(|s| s.arch != config.arch) {
+        return Err(usage("--resume cannot change --arch of a run"));
+    }
+    let (train_set, val_set, classes) = data::open(&config)?;
+    if saved
+        .as_ref()
+        .is_some_and(|s| !s.classes.is_empty() && s.classes != classes)
+    {
+        return Err(usage(format!(
+            "the dataset's classes differ from the ones {} was trained on",
+            run_dir.display()
+        )));
+    }
+    let num_classes = config.num_classes.unwrap_or(classes.len());
+    if num_classes < classes.len() {
+        return Err(usage(format!(
+            "--num-classes {num_classes} is smaller than the dataset's {} classes",
+            classes.len()
+        )));
+    }
+    config.num_classes = Some(num_classes);
+    config.classes = classes;
+    std::fs::create_dir_all(&run_dir).map_err(|e| {
+        usage(format!(
+            "cannot create --output-dir {}: {e}",
+            run_dir.display()
+        ))
+    })?;
+    write_json_atomic(&run_dir.join("config.json"), &config)?;
+    let resume_from = args
+        .resume
+        .then(|| last_complete_checkpoint(&run_dir))
+        .flatten();
+    let csv = run_dir.join("metrics.csv");
+    let rows: Vec<EpochRow> = read_csv(&csv)
+        .into_iter()
+        .filter(|r| r.epoch <= resume_from.unwrap_or(0))
+        .collect();
+    write_csv(&csv, &rows).with_context(|| format!("cannot write {}", csv.display()))?;
+    let setup = Setup {
+        config,
+        run_dir,
+        device,
+        backend,
+        train_set,
+        val_set,
+        num_classes,
+        resume_from,
+        rows,
+    };
+    log_start(&setup, args.resume);
+    Ok(setup)
+}
+
+/// Says what the run is about to do.
+fn log_start(setup: &Setup, resume: bool) {
+    let (config, run_dir) = (&setup.config, setup.run_dir.display());
+    match setup.resume_from {
+        Some(epoch) if epoch >= config.epochs => log::info!(
+            "{run_dir} already finished its {} epochs; pass a larger --epochs to train on",
+            config.epochs
+        ),
+        Some(epoch) => log::info!(
+            "resuming {run_dir} from the checkpoint of epoch {epoch}; training epochs {}..={}",
+            setup.first_epoch(),
+            config.epochs
+        ),
+        None if resume => {
+            log::warn!("{run_dir} has no complete checkpoint; starting it from epoch 1")
+        }
+        None => {}
+    }
+    log::info!(
+        "training {} AlexNet ({} classes, {} px) on {} ({} train / {} val images) with {}; run directory {run_dir}",
+        config.arch.name(),
+        setup.num_classes,
+        config.image_size,
+        dataset_name(config.dataset),
+        setup.train_set.len(),
+        setup.val_set.len(),
+        setup.backend,
+    );
+}
