@@ -29,7 +29,11 @@ struct Model {
 /// class names are in the file).
 fn load(weights: &Path, device: &Device) -> Result<Model, String> {
     let info = WeightsInfo::read(weights).map_err(|e| e.to_string())?;
-    let net = AlexNet::from_file(weights, device).map_err(|e| e.to_string())?;
+    let net = info
+        .config
+        .init(device)
+        .load_weights(weights)
+        .map_err(|e| e.to_string())?;
     let n = info.config.num_classes;
     let classes = match info.classes {
         Some(classes) => classes,
