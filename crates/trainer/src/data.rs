@@ -17,13 +17,13 @@ pub type SharedDataset = Arc<dyn ImageDataset>;
 
 /// The train and val splits of `config`'s dataset, and the class names (label order).
 pub fn open(config: &TrainConfig) -> Result<(SharedDataset, SharedDataset, Vec<String>)> {
-    let (train, val): (SharedDataset, SharedDataset) = match config.dataset {
+    let (train, val): (SharedDataset, SharedDataset) = match config.data.dataset {
         DatasetKind::Synthetic => {
             let synthetic = SyntheticConfig {
                 // Rendered at the eval resize of the input, so crops have room to move.
-                image_size: eval_resize(config.image_size as u32).clamp(32, 256),
-                train_len: config.synthetic_train,
-                val_len: config.synthetic_val,
+                image_size: eval_resize(config.model.image_size as u32).clamp(32, 256),
+                train_len: config.data.synthetic_train,
+                val_len: config.data.synthetic_val,
                 seed: config.seed,
             };
             let make = |split| {
@@ -38,7 +38,7 @@ pub fn open(config: &TrainConfig) -> Result<(SharedDataset, SharedDataset, Vec<S
         }
         DatasetKind::Imagenet => {
             let (train, val) =
-                alexnet_data::imagenet::open(data_dir(config)?, config.val_labels.as_deref())
+                alexnet_data::imagenet::open(data_dir(config)?, config.data.val_labels.as_deref())
                     .map_err(|e| usage(format!("--dataset imagenet: {e}")))?;
             (Arc::new(train), Arc::new(val))
         }
@@ -52,7 +52,7 @@ pub fn open(config: &TrainConfig) -> Result<(SharedDataset, SharedDataset, Vec<S
         }
         DatasetKind::Imagenette => {
             let dir = prepared(config, &download::IMAGENETTE_160)?;
-            let (train, val) = alexnet_data::imagenette::open(&dir, config.imagenette_noise)
+            let (train, val) = alexnet_data::imagenette::open(&dir, config.data.imagenette_noise)
                 .map_err(|e| usage(format!("--dataset imagenette: {e}")))?;
             (Arc::new(train), Arc::new(val))
         }
@@ -63,6 +63,7 @@ pub fn open(config: &TrainConfig) -> Result<(SharedDataset, SharedDataset, Vec<S
 
 fn data_dir(config: &TrainConfig) -> Result<&Path> {
     config
+        .data
         .data_dir
         .as_deref()
         .ok_or_else(|| usage("this dataset needs --data-dir"))
@@ -79,7 +80,7 @@ fn prepared(config: &TrainConfig, archive: &Archive<'_>) -> Result<PathBuf> {
     if root.file_name().is_some_and(|n| n == archive.folder) && root.is_dir() {
         return Ok(root.to_path_buf());
     }
-    if !config.download {
+    if !config.data.download {
         return Err(usage(format!(
             "{} not found; pass --download to fetch it into {} (or see datasets/)",
             inner.display(),

@@ -59,7 +59,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let config = run_config(args, &config_path, &model_path)?;
     let device = crate::device(args.device.as_deref())?;
     let (train, val, classes) = data::open(&config)?;
-    let num_classes = config.num_classes.unwrap_or(classes.len());
+    let num_classes = config.model.num_classes.unwrap_or(classes.len());
     let (set, split) = if args.train_split {
         (train, "train")
     } else {
@@ -73,7 +73,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     log::info!(
         "evaluating {} on the {split} split of {} ({} images{})",
         model_path.display(),
-        dataset_name(config.dataset),
+        dataset_name(config.data.dataset),
         set.len(),
         if args.ten_crop {
             ", ten crops each"
@@ -82,7 +82,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         }
     );
     let loader = BatchLoader::new(set, config.eval_augment(), config.seed)
-        .with_max_consecutive_failures(config.max_consecutive_failures);
+        .with_max_consecutive_failures(config.data.max_consecutive_failures);
     let (tally, crop_skips) = score(args, &model, &loader, &device, num_classes)?;
     if tally.images == 0 {
         return Err(anyhow::anyhow!(
@@ -111,12 +111,12 @@ fn run_config(args: &EvalArgs, config_path: &Path, model_path: &Path) -> Result<
         ))
     })?;
     if let Some(dataset) = args.dataset {
-        config.dataset = dataset;
+        config.data.dataset = dataset;
     }
     if let Some(dir) = &args.data_dir {
-        config.data_dir = Some(dir.clone());
+        config.data.data_dir = Some(dir.clone());
     }
-    config.download = false;
+    config.data.download = false;
     Ok(config)
 }
 

@@ -44,7 +44,7 @@ pub struct Prediction {
     pub image: String,
     /// The most probable classes, most probable first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub top5: Vec<Class>,
+    pub top_k: Vec<Class>,
     /// Why the image could not be classified (it is then left out of the ranking).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -140,7 +140,7 @@ fn describe(path: &Path) -> Result<(AlexNetConfig, Option<Vec<String>>)> {
         Ok(info) => Ok((info.config, info.classes)),
         Err(alexnet::WeightsError::Unrecognised { .. }) if run_config.is_file() => {
             let run = load_run_config(&run_config).map_err(|e| usage(format!("{e:#}")))?;
-            let num_classes = run.num_classes.unwrap_or(run.classes.len());
+            let num_classes = run.model.num_classes.unwrap_or(run.classes.len());
             if num_classes == 0 {
                 return Err(usage(format!(
                     "{}: the run config names no classes",
@@ -225,13 +225,13 @@ impl Classifier {
                         let row = rows.next().context("one output row per image")?;
                         out.push(Prediction {
                             image,
-                            top5: self.top_k(row, top_k),
+                            top_k: self.top_k(row, top_k),
                             error: None,
                         });
                     }
                     Err(error) => out.push(Prediction {
                         image,
-                        top5: Vec::new(),
+                        top_k: Vec::new(),
                         error: Some(error),
                     }),
                 }
@@ -277,7 +277,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
                 Some(error) => println!("{}: cannot classify: {error}", p.image),
                 None => {
                     println!("{}", p.image);
-                    for c in &p.top5 {
+                    for c in &p.top_k {
                         println!("  {:>6.2}%  {:>4}  {}", c.prob * 100.0, c.index, c.label);
                     }
                 }

@@ -33,8 +33,8 @@ pub fn prepare_run_dir(args: &TrainArgs) -> Result<(PathBuf, Option<TrainConfig>
     let dir = match &args.output_dir {
         Some(dir) => dir.clone(),
         None => {
-            let dataset = args.dataset.map_or("synthetic", dataset_name);
-            let arch = args.arch.map_or("standard", |a| a.name());
+            let dataset = args.data.dataset.map_or("synthetic", dataset_name);
+            let arch = args.model.arch.map_or("standard", |a| a.name());
             PathBuf::from("runs").join(format!("{dataset}-{arch}-{}", utc_stamp()))
         }
     };

@@ -50,7 +50,10 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     let mut config = TrainConfig::resolve(args, saved.clone())?;
     let device = crate::device(config.device.as_deref())?;
     let backend = crate::backend_name(&device).to_owned();
-    if saved.as_ref().is_some_and(|s| s.arch != config.arch) {
+    if saved
+        .as_ref()
+        .is_some_and(|s| s.model.arch != config.model.arch)
+    {
         return Err(usage("--resume cannot change --arch of a run"));
     }
     let (train_set, val_set, classes) = data::open(&config)?;
@@ -63,14 +66,14 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
             run_dir.display()
         )));
     }
-    let num_classes = config.num_classes.unwrap_or(classes.len());
+    let num_classes = config.model.num_classes.unwrap_or(classes.len());
     if num_classes < classes.len() {
         return Err(usage(format!(
             "--num-classes {num_classes} is smaller than the dataset's {} classes",
             classes.len()
         )));
     }
-    config.num_classes = Some(num_classes);
+    config.model.num_classes = Some(num_classes);
     config.classes = classes;
     std::fs::create_dir_all(&run_dir).map_err(|e| {
         usage(format!(
@@ -108,14 +111,14 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
 fn log_start(setup: &Setup, resume: bool) {
     let (config, run_dir) = (&setup.config, setup.run_dir.display());
     match setup.resume_from {
-        Some(epoch) if epoch >= config.epochs => log::info!(
+        Some(epoch) if epoch >= config.schedule.epochs => log::info!(
             "{run_dir} already finished its {} epochs; pass a larger --epochs to train on",
-            config.epochs
+            config.schedule.epochs
         ),
         Some(epoch) => log::info!(
             "resuming {run_dir} from the checkpoint of epoch {epoch}; training epochs {}..={}",
             setup.first_epoch(),
-            config.epochs
+            config.schedule.epochs
         ),
         None if resume => {
             log::warn!("{run_dir} has no complete checkpoint; starting it from epoch 1")
@@ -124,10 +127,10 @@ fn log_start(setup: &Setup, resume: bool) {
     }
     log::info!(
         "training {} AlexNet ({} classes, {} px) on {} ({} train / {} val images) with {}; run directory {run_dir}",
-        config.arch.name(),
+        config.model.arch.name(),
         setup.num_classes,
-        config.image_size,
-        dataset_name(config.dataset),
+        config.model.image_size,
+        dataset_name(config.data.dataset),
         setup.train_set.len(),
         setup.val_set.len(),
         setup.backend,

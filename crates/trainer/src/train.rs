@@ -58,7 +58,7 @@ fn build_model(setup: &Setup, ad: &Device) -> Result<AlexNet> {
     let config = &setup.config;
     let model_config = config.model_config(setup.num_classes);
     let mut model: AlexNet = model_config.init(ad);
-    let weights = match (&config.weights, config.pretrained) {
+    let weights = match (&config.model.weights, config.model.pretrained) {
         (Some(file), _) => Some(file.clone()),
         (None, true) => Some(alexnet::AlexNetWeights::DEFAULT.path()?),
         (None, false) => None,
@@ -83,7 +83,7 @@ fn build_model(setup: &Setup, ad: &Device) -> Result<AlexNet> {
             Err(e) => return Err(usage(format!("--weights: {e}"))),
         };
     }
-    if config.freeze_features {
+    if config.model.freeze_features {
         model.conv1 = model.conv1.no_grad();
         model.conv2 = model.conv2.no_grad();
         model.conv3 = model.conv3.no_grad();
@@ -96,17 +96,19 @@ fn build_model(setup: &Setup, ad: &Device) -> Result<AlexNet> {
 
 /// The optimiser `--opt` names.
 fn build_optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    match config.opt {
+    match config.optim.opt {
         Opt::Sgd => SgdConfig::new()
-            .with_momentum((config.momentum > 0.0).then(|| {
+            .with_momentum((config.optim.momentum > 0.0).then(|| {
                 MomentumConfig::new()
-                    .with_momentum(config.momentum)
+                    .with_momentum(config.optim.momentum)
                     .with_dampening(0.0)
             }))
-            .with_weight_decay((config.wd > 0.0).then(|| WeightDecayConfig::new(config.wd as f32)))
+            .with_weight_decay(
+                (config.optim.wd > 0.0).then(|| WeightDecayConfig::new(config.optim.wd as f32)),
+            )
             .init(),
         Opt::Adamw => AdamWConfig::new()
-            .with_weight_decay(config.wd as f32)
+            .with_weight_decay(config.optim.wd as f32)
             .init(),
     }
 }
@@ -116,16 +118,16 @@ fn build_optimizer(config: &TrainConfig) -> ModuleOptimizer {
 fn build_schedule(setup: &Setup) -> (Schedule, Plateau) {
     let config = &setup.config;
     let factor = SharedFactor::new();
-    let mut plateau = Plateau::new(factor.clone(), config.plateau_patience);
+    let mut plateau = Plateau::new(factor.clone(), config.schedule.plateau_patience);
     plateau.replay(setup.rows.iter().map(|r| r.val_loss));
     let schedule = Schedule {
-        kind: config.lr_scheduler,
-        lr: config.lr,
-        iters_per_epoch: setup.train_set.len().div_ceil(config.batch_size),
-        epochs: config.epochs,
-        warmup_epochs: config.warmup_epochs,
-        step_size: config.lr_step_size,
-        gamma: config.lr_gamma,
+        kind: config.schedule.lr_scheduler,
+        lr: config.optim.lr,
+        iters_per_epoch: setup.train_set.len().div_ceil(config.data.batch_size),
+        epochs: config.schedule.epochs,
+        warmup_epochs: config.schedule.warmup_epochs,
+        step_size: config.schedule.lr_step_size,
+        gamma: config.schedule.lr_gamma,
         plateau: factor,
         step: 0,
     };
@@ -135,7 +137,7 @@ fn build_schedule(setup: &Setup) -> (Schedule, Plateau) {
 /// The shuffled training loader on `ad` and the validation loader on the plain device.
 fn build_loaders(setup: &Setup, ad: &Device) -> Result<Loaders> {
     let config = &setup.config;
-    let workers = match config.workers {
+    let workers = match config.data.workers {
         Some(n) => Some(Arc::new(
             rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
@@ -146,11 +148,11 @@ fn build_loaders(setup: &Setup, ad: &Device) -> Result<Loaders> {
     };
     let loader = |set: &SharedDataset, augment, device: &Device, shuffle| {
         let batches = BatchLoader::new(Arc::clone(set), augment, config.seed)
-            .with_max_consecutive_failures(config.max_consecutive_failures);
+            .with_max_consecutive_failures(config.data.max_consecutive_failures);
         EpochLoader::new(
             Arc::new(batches),
             device.clone(),
-            config.batch_size,
+            config.data.batch_size,
             shuffle,
             config.seed,
             setup.first_epoch(),
@@ -182,7 +184,7 @@ fn launch(
         run_dir,
         Arc::clone(&rows),
         setup.first_epoch(),
-        config.epochs,
+        config.schedule.epochs,
     );
     let mut training = SupervisedTraining::new(
         run_dir,
@@ -195,11 +197,11 @@ fn launch(
     .metric_train(nan.clone())
     .with_default_checkpointers()
     .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_CHECKPOINTS))
-    .num_epochs(config.epochs)
+    .num_epochs(config.schedule.epochs)
     .renderer(Box::new(renderer))
     .with_application_logger(None)
     .with_interrupter(interrupter);
-    if config.lr_scheduler == Scheduler::Plateau {
+    if config.schedule.lr_scheduler == Scheduler::Plateau {
         training = training.early_stopping(plateau);
     }
     if let Some(epoch) = setup.resume_from {

@@ -90,7 +90,7 @@ fn assert_matches_pytorch(mut args: Vec<String>) {
         ("wide.png", TOLERANCE_RESAMPLED),
     ]) {
         assert!(entry["image"].as_str().expect("image").ends_with(name));
-        let classes = entry["top5"].as_array().expect("classes");
+        let classes = entry["top_k"].as_array().expect("classes");
         assert_eq!(classes.len(), 10, "--topk 10 lists every class");
         let want = &expected[name];
         let want_top5: Vec<u64> = want["top5"]
@@ -190,7 +190,7 @@ fn an_unreadable_image_is_reported_and_the_others_are_still_classified() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let got: Value = serde_json::from_str(&text(&out.stdout)).expect("JSON even so");
     assert!(got[0]["error"].as_str().is_some_and(|e| !e.is_empty()));
-    assert_eq!(got[1]["top5"].as_array().map(Vec::len), Some(5));
+    assert_eq!(got[1]["top_k"].as_array().map(Vec::len), Some(5));
     assert!(text(&out.stderr).contains("1 of 2 images could not be classified"));
 }
 

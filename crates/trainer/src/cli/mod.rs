@@ -3,10 +3,13 @@
 
 use std::path::PathBuf;
 
+mod train_args;
+
 use alexnet::AlexNetConfig;
-use alexnet_data::AugmentPreset;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
+
+pub use self::train_args::TrainArgs;
 
 /// Train, evaluate and benchmark AlexNet (Krizhevsky et al., 2012) with Burn.
 #[derive(Debug, Parser)]
@@ -147,189 +150,6 @@ pub enum Preset {
     /// Krizhevsky et al. 2012: paper2012 variant, SGD lr 0.01 momentum 0.9 wd 5e-4, batch
     /// 128, divide the lr by 10 on plateau, paper augmentation (crops, flips, PCA lighting).
     Paper,
-}
-
-fn parse_aug_preset(s: &str) -> Result<AugmentPreset, String> {
-    s.parse()
-        .map_err(|e: alexnet_data::augment::UnknownAugmentPreset| e.to_string())
-}
-
-fn parse_probability(s: &str) -> Result<f64, String> {
-    let p: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if (0.0..=1.0).contains(&p) {
-        Ok(p)
-    } else {
-        Err(format!("{p} is not a probability in [0, 1]"))
-    }
-}
-
-fn is_false(b: &bool) -> bool {
-    !b
-}
-
-/// `trainer train`: every flag is optional; unset ones come from `--config`, then `--preset`,
-/// then the defaults. Serialised (set flags only) into the run's configuration.
-#[derive(Debug, Default, Args, Serialize)]
-pub struct TrainArgs {
-    /// JSON file of configuration values (keys as in a run's config.json); flags win over it.
-    #[arg(long, value_name = "FILE")]
-    #[serde(skip)]
-    pub config: Option<PathBuf>,
-    /// A published recipe: `paper` (the 2012 one).
-    #[arg(long, value_enum)]
-    #[serde(skip)]
-    pub preset: Option<Preset>,
-    /// Dataset.
-    #[arg(long, value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dataset: Option<DatasetKind>,
-    /// Dataset root (not needed for synthetic).
-    #[arg(long, env = "ALEXNET_DATA_DIR", value_name = "DIR")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_dir: Option<PathBuf>,
-    /// Download the dataset into --data-dir if it is not there (cifar10, imagenette).
-    #[arg(long)]
-    #[serde(skip_serializing_if = "is_false")]
-    pub download: bool,
-    /// ImageNet: labels file for a flat val folder.
-    #[arg(long, value_name = "FILE")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub val_labels: Option<PathBuf>,
-    /// Imagenette: percentage of noisy training labels (0, 1, 5, 25, 50).
-    #[arg(long, value_name = "PERCENT")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub imagenette_noise: Option<u8>,
-    /// Synthetic dataset: number of training images.
-    #[arg(long, value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub synthetic_train: Option<usize>,
-    /// Synthetic dataset: number of validation images.
-    #[arg(long, value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub synthetic_val: Option<usize>,
-    /// Model variant.
-    #[arg(long, value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub arch: Option<Arch>,
-    /// Input side in pixels (standard needs >= 67, torchvision >= 63).
-    #[arg(long, value_name = "PIXELS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_size: Option<usize>,
-    /// Number of classes (default: the dataset's).
-    #[arg(long, value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub num_classes: Option<usize>,
-    /// Scale every layer's width (channels and hidden units) by this factor.
-    #[arg(long, value_name = "FACTOR")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<f64>,
-    /// Dropout probability of fc6/fc7.
-    #[arg(long, value_name = "P", value_parser = parse_probability)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dropout: Option<f64>,
-    /// Weight initialisation (default: kaiming; the paper preset: the variant's own).
-    #[arg(long, value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub init: Option<Init>,
-    /// Number of epochs.
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub epochs: Option<usize>,
-    /// Images per batch.
-    #[arg(short = 'b', long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch_size: Option<usize>,
-    /// Decode/augment worker threads (default: all cores).
-    #[arg(short = 'j', long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub workers: Option<usize>,
-    /// Optimiser.
-    #[arg(long, value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub opt: Option<Opt>,
-    /// Initial learning rate.
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lr: Option<f64>,
-    /// SGD momentum.
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub momentum: Option<f64>,
-    /// Weight decay.
-    #[arg(long = "wd", alias = "weight-decay")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wd: Option<f64>,
-    /// Learning-rate schedule.
-    #[arg(long, value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lr_scheduler: Option<Scheduler>,
-    /// Epochs between steps of the `step` schedule.
-    #[arg(long, value_name = "EPOCHS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lr_step_size: Option<usize>,
-    /// Factor of the `step` schedule.
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lr_gamma: Option<f64>,
-    /// Epochs of linear warm-up from lr/10.
-    #[arg(long, value_name = "EPOCHS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warmup_epochs: Option<usize>,
-    /// `plateau`: epochs without a better validation loss before dividing the lr by 10.
-    #[arg(long, value_name = "EPOCHS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plateau_patience: Option<usize>,
-    /// Training augmentation: paper, torchvision, eval (none: no augmentation, the same as eval).
-    #[arg(long, value_parser = parse_aug_preset, value_name = "PRESET")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aug: Option<AugmentPreset>,
-    /// Horizontal-flip probability (overrides the preset's).
-    #[arg(long, value_name = "P", value_parser = parse_probability)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hflip: Option<f64>,
-    /// Colour-jitter strength for brightness, contrast and saturation (0: off).
-    #[arg(long, value_name = "STRENGTH")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub color_jitter: Option<f32>,
-    /// Std of the paper's PCA lighting noise (0: off; the paper's is 0.1).
-    #[arg(long, value_name = "STD")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pca_lighting: Option<f32>,
-    /// Initialise from a weights file (.bpk, .safetensors, .pth). A file whose head has another
-    /// class count loads everything but the head, which starts fresh (fine-tuning).
-    #[arg(long, value_name = "FILE")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weights: Option<PathBuf>,
-    /// Initialise from torchvision's ImageNet weights (IMAGENET1K_V1, --arch torchvision),
-    /// downloaded into the cache when missing; the head is replaced for the dataset's classes.
-    #[arg(long, conflicts_with = "weights")]
-    #[serde(skip_serializing_if = "is_false")]
-    pub pretrained: bool,
-    /// Train only fc6-fc8: the convolutions keep the weights they were loaded with.
-    #[arg(long)]
-    #[serde(skip_serializing_if = "is_false")]
-    pub freeze_features: bool,
-    /// Run directory (default: runs/<dataset>-<arch>-<time>).
-    #[arg(long, value_name = "DIR")]
-    #[serde(skip)]
-    pub output_dir: Option<PathBuf>,
-    /// Continue the run in --output-dir (default: the newest run in runs/) from its last
-    /// complete checkpoint.
-    #[arg(long)]
-    #[serde(skip)]
-    pub resume: bool,
-    /// Seed of initialisation, shuffling and augmentation.
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    /// Device: flex, ndarray, wgpu, vulkan, cuda[:N], tch, tch-cuda[:N] (env BURN_DEVICE).
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
-    /// Stop when this many images in a row cannot be decoded.
-    #[arg(long, value_name = "N")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_consecutive_failures: Option<usize>,
 }
 
 /// `trainer eval`.
