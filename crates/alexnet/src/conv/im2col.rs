@@ -1,0 +1,113 @@
+//! Unrolling a convolution's input into columns (im2col).
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+/// The geometry of an ungrouped 2-d convolution, for unrolling its input into columns.
+pub(super) struct Im2col {
+    pub(super) c: usize,
+    pub(super) h: usize,
+    pub(super) w: usize,
+    pub(super) kernel: [usize; 2],
+    pub(super) out: [usize; 2],
+    pub(super) stride: [usize; 2],
+    pub(super) dilation: [usize; 2],
+    /// Padding before the first row and the first column (the padding after them only changes
+    /// the output size, which `out` already holds).
+    pub(super) pad_begin: [usize; 2],
+}
+
+impl Im2col {
+    /// The samples `batch` of `input` `[N, C, H, W]` (contiguous) unrolled into
+    /// `[C*K_h*K_w, len*H_out*W_out]`: row `(c, i, j)` holds, for every output position, the
+    /// input pixel that kernel tap `(i, j)` of channel `c` multiplies (zero in the padding).
+    pub(super) fn columns(&self, input: &[f32], batch: Range<usize>) -> Vec<f32> {
+        let [kh, kw] = self.kernel;
+        let [ho, wo] = self.out;
+        let (h, w) = (self.h, self.w);
+        let positions = batch.len() * ho * wo;
+        let mut cols = vec![0.0f32; self.c * kh * kw * positions];
+        cols.par_chunks_mut(positions)
+            .enumerate()
+            .for_each(|(row, out)| {
+                let (ch, tap) = (row / (kh * kw), row % (kh * kw));
+                let (i, j) = (tap / kw, tap % kw);
+                // The output columns whose input column `ox * stride + j * dilation - pad` lies
+                // inside the image: `lo..hi`.
+                let offset_x = (j * self.dilation[1]) as isize - self.pad_begin[1] as isize;
+                let (lo, hi) = valid_range(offset_x, self.stride[1], w, wo);
+                let offset_y = (i * self.dilation[0]) as isize - self.pad_begin[0] as isize;
+                for (sample, b) in batch.clone().enumerate() {
+                    let plane = &input[(b * self.c + ch) * h * w..][..h * w];
+                    for oy in 0..ho {
+                        let iy = (oy * self.stride[0]) as isize + offset_y;
+                        if iy < 0 || iy >= h as isize || lo >= hi {
+                            continue; // padding: the row stays zero
+                        }
+                        let src = &plane[iy as usize * w..][..w];
+                        let dst = &mut out[(sample * ho + oy) * wo..][..wo];
+                        let first = (lo * self.stride[1]) as isize + offset_x;
+                        let first = first as usize; // >= 0 by `valid_range`
+                        if self.stride[1] == 1 {
+                            dst[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
+                        } else {
+                            for (k, d) in dst[lo..hi].iter_mut().enumerate() {
+                                *d = src[first + k * self.stride[1]];
+                            }
+                        }
+                    }
+                }
+            });
+        cols
+    }
+}
+
+/// The range `lo..hi` of output indices `o < out` whose input index `o * stride + offset` lies in
+/// `0..size`.
+fn valid_range(offset: isize, stride: usize, size: usize, out: usize) -> (usize, usize) {
+    let stride = stride as isize;
+    // Smallest o with o * stride + offset >= 0.
+    let lo = if offset >= 0 {
+        0
+    } else {
+        ((-offset + stride - 1) / stride) as usize
+    };
+    // Largest o with o * stride + offset <= size - 1, plus one.
+    let last = size as isize - 1 - offset;
+    let hi = if last < 0 {
+        0
+    } else {
+        (last / stride + 1) as usize
+    };
+    (lo.min(out), hi.min(out).max(lo.min(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_range;
+
+    #[test]
+    fn valid_range_matches_a_scan() {
+        for offset in -4isize..5 {
+            for stride in 1..4 {
+                for size in 1..8 {
+                    for out in 0..8 {
+                        let inside: Vec<usize> = (0..out)
+                            .filter(|&o| {
+                                let i = (o * stride) as isize + offset;
+                                i >= 0 && i < size as isize
+                            })
+                            .collect();
+                        let (lo, hi) = valid_range(offset, stride, size, out);
+                        assert_eq!(
+                            (lo..hi).collect::<Vec<_>>(),
+                            inside,
+                            "offset {offset} stride {stride} size {size} out {out}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! A convolution whose weight gradient is one matrix multiplication on Burn's flex backend.
+//!
+//! Burn 0.22.1's flex backend has no kernel for the weight gradient of a convolution, and Burn's
+//! generic formulation (a second convolution with the output gradient as its kernel) is slow on
+//! it (docs/performance.md). Here the weight gradient is computed the way PyTorch's CPU backend
+//! does: the input unrolled into columns (im2col, `[C_in*K_h*K_w, N*H_out*W_out]`) and one
+//! matrix multiplication with the output gradient.
+//!
+//! The operation is a Burn backend extension (`#[backend_extension]`, Burn's supported way to add
+//! an operation with its own backward pass). [`conv2d`] and [`conv2d_layer`] take it on flex
+//! devices and Burn's own convolution everywhere else, so the model stays one definition for
+//! every backend.
+//! The forward pass, the input gradient and the bias gradient are flex's own; only the weight
+//! gradient differs, and only for ungrouped f32 convolutions (others take Burn's generic path).
+
+mod backward;
+mod flex;
+mod im2col;
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, DispatchDevice, Flex, backend_extension};
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::tensor::Tensor;
+use burn::tensor::ops::ConvOptions;
+
+/// The convolution as a backend operation, implemented on flex (and on autodiff over flex, where
+/// the backward pass lives).
+#[backend_extension(Flex, Autodiff)]
+pub trait AlexNetConv: Backend {
+    /// `conv2d(x, weight, bias, options)`: `x` `[N, C_in, H, W]`, `weight`
+    /// `[C_out, C_in / groups, K_h, K_w]`, `bias` `[C_out]`; returns `[N, C_out, H_out, W_out]`.
+    /// The backend's own convolution, except on `Autodiff`, whose backward pass differs.
+    fn alexnet_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, Some(bias), options)
+    }
+}
+
+/// The weight gradient of a convolution on one backend (not dispatched: the backward pass of
+/// [`AlexNetConv`] on `Autodiff<B>` calls it on `B`).
+pub trait ConvWeightGrad: Backend {
+    /// The gradient of the loss with respect to `weight`, `[C_out, C_in / groups, K_h, K_w]`,
+    /// given the layer's input `x` and the gradient of its output `output_grad`.
+    fn conv2d_weight_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self>;
+}
+
+impl AlexNetConv for Flex {}
+
+/// `conv.forward(x)`, through [`conv2d`] when the layer has a bias and explicit padding (all of
+/// AlexNet's convolutions), [`Conv2d::forward`] otherwise.
+///
+/// `x`: `[N, C_in, H, W]`; returns `[N, C_out, H_out, W_out]`.
+pub fn conv2d_layer(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let (Some(bias), PaddingConfig2d::Explicit(top, left, bottom, right)) =
+        (conv.bias.as_ref(), &conv.padding)
+    else {
+        return conv.forward(x);
+    };
+    let options = ConvOptions::new_with_padding(
+        conv.stride,
+        [(*top, *bottom), (*left, *right)],
+        conv.dilation,
+        conv.groups,
+    );
+    conv2d(x, conv.weight.val(), bias.val(), options)
+}
+
+/// Burn's [`conv2d`](burn::tensor::module::conv2d) with a bias, through [`AlexNetConv`] when `x`
+/// lives on a flex device (with or without autodiff), Burn's own convolution otherwise.
+///
+/// `x`: `[N, C_in, H, W]`, `weight`: `[C_out, C_in / groups, K_h, K_w]`, `bias`: `[C_out]`;
+/// returns `[N, C_out, H_out, W_out]`.
+pub fn conv2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Tensor<1>,
+    options: ConvOptions<2>,
+) -> Tensor<4> {
+    let device = x.device().inner();
+    if !matches!(device.as_dispatch(), DispatchDevice::Flex(_)) {
+        return burn::tensor::module::conv2d(x, weight, Some(bias), options);
+    }
+    Tensor::from_dispatch(<Dispatch as AlexNetConv>::alexnet_conv2d(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        options,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::conv2d_layer;
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::{Conv2d, Conv2dConfig};
+    use burn::tensor::{Device, Distribution, Int, Tensor};
+
+    /// One convolution layer to compare: batch, channels `[in, out]`, kernel, stride, padding
+    /// `(top, left, bottom, right)`, dilation, groups, input side.
+    #[derive(Clone, Copy)]
+    struct Case(
+        usize,
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        (usize, usize, usize, usize),
+        [usize; 2],
+        usize,
+        [usize; 2],
+    );
+
+    /// Largest difference relative to the largest magnitude of `expected`.
+    fn relative_diff<const D: usize>(actual: Tensor<D>, expected: Tensor<D>) -> f32 {
+        let scale: f32 = expected.clone().abs().max().into_scalar();
+        let diff: f32 = (actual - expected).abs().max().into_scalar();
+        diff / scale.max(f32::MIN_POSITIVE)
+    }
+
+    /// The layer through [`conv2d`] (flex's forward, the im2col weight gradient) and through
+    /// Burn's `Conv2d::forward` agree on the output and on all three gradients.
+    fn check(case: Case) {
+        let Case(batch, channels, kernel, stride, padding, dilation, groups, size) = case;
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let (t, l, b, r) = padding;
+        let conv: Conv2d = Conv2dConfig::new(channels, kernel)
+            .with_stride(stride)
+            .with_padding(PaddingConfig2d::Explicit(t, l, b, r))
+            .with_dilation(dilation)
+            .with_groups(groups)
+            .init(&device);
+        let shape = [batch, channels[0], size[0], size[1]];
+        let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+
+        let run = |ours: bool| {
+            let x = x.clone().require_grad();
+            let y = if ours {
+                conv2d_layer(&conv, x.clone())
+            } else {
+                conv.forward(x.clone())
+            }; // [batch, C_out, H_out, W_out]
+            // A loss whose output gradient is not uniform: sum of y * (index-dependent weights).
+            let weights = Tensor::<1, Int>::arange(0..y.shape().num_elements() as i64, &device)
+                .float()
+                .reshape(y.dims())
+                .sin(); // [batch, C_out, H_out, W_out]
+            let grads = (y.clone() * weights).sum().backward();
+            let dx = x.grad(&grads).expect("input gradient");
+            let dw = conv.weight.val().grad(&grads).expect("weight gradient");
+            let db = conv
+                .bias
+                .as_ref()
+                .expect("bias")
+                .val()
+                .grad(&grads)
+                .expect("bias gradient");
+            (y.inner(), dx, dw, db)
+        };
+        let (y, dx, dw, db) = run(true);
+        let (y_ref, dx_ref, dw_ref, db_ref) = run(false);
+        let what = format!(
+            "channels {:?} kernel {:?} stride {:?} padding {:?} dilation {:?} groups {}",
+            channels, kernel, stride, padding, dilation, groups
+        );
+        assert_eq!(y.dims(), y_ref.dims(), "{what}");
+        assert!(relative_diff(y, y_ref) < 1e-5, "output, {what}");
+        assert!(relative_diff(dx, dx_ref) < 1e-5, "input gradient, {what}");
+        let d = relative_diff(dw, dw_ref);
+        assert!(d < 1e-5, "weight gradient differs by {d:e}, {what}");
+        assert!(relative_diff(db, db_ref) < 1e-5, "bias gradient, {what}");
+    }
+
+    #[test]
+    fn gradients_match_burns_convolution() {
+        // Batch, channels, kernel, stride, padding (top, left, bottom, right), dilation, groups,
+        // input; one layer a line.
+        #[rustfmt::skip]
+        let cases = [
+            // conv1's shape, scaled down: 11x11, stride 4, no padding.
+            Case(2, [3, 8], [11, 11], [4, 4], (0, 0, 0, 0), [1, 1], 1, [31, 31]),
+            // conv2: 5x5, padding 2.
+            Case(2, [6, 10], [5, 5], [1, 1], (2, 2, 2, 2), [1, 1], 1, [9, 9]),
+            // Asymmetric padding, a non-square kernel and input, unequal strides, dilation.
+            Case(2, [4, 5], [3, 2], [2, 3], (1, 0, 2, 1), [2, 1], 1, [12, 10]),
+            // Grouped (paper2012's conv2/4/5): Burn's generic weight gradient.
+            Case(2, [4, 6], [3, 3], [1, 1], (1, 1, 1, 1), [1, 1], 2, [7, 7]),
+            // conv1 at full size: each sample's columns are 363 x 3025 floats (1.1 M), so the
+            // 4 M budget unrolls 3 samples and then the last 2, and the parts are summed.
+            Case(5, [3, 8], [11, 11], [4, 4], (0, 0, 0, 0), [1, 1], 1, [227, 227]),
+        ];
+        for case in cases {
+            check(case);
+        }
+    }
+
+    #[test]
+    fn inference_on_flex_matches_burns_convolution() {
+        let device = Device::flex();
+        device.seed(3);
+        let conv: Conv2d = Conv2dConfig::new([3, 4], [3, 3])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init(&device);
+        let x = Tensor::<4>::random([2, 3, 8, 8], Distribution::Normal(0.0, 1.0), &device);
+        let y = conv2d_layer(&conv, x.clone()); // [2, 4, 8, 8]
+        let y_ref = conv.forward(x); // [2, 4, 8, 8]
+        assert!(relative_diff(y, y_ref) < 1e-6);
+    }
+}
