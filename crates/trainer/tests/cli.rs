@@ -79,6 +79,27 @@ fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("run directory:"), "{stdout}");
     assert!(stderr(&out).contains("epoch 4/4"), "{}", stderr(&out));
+    check_artefacts(&run);
+
+    let s = summary(&run);
+    let top1 = s["top1"].as_f64().expect("top1");
+    let top5 = s["top5"].as_f64().expect("top5");
+    assert!((0.0..=1.0).contains(&top1) && (0.0..=1.0).contains(&top5));
+    assert!(top1 > 0.25, "no better than chance (0.1): top-1 {top1}");
+    assert!(top5 >= top1);
+    assert_eq!(s["epochs"], 4);
+    assert_eq!(s["skipped_files"], 0);
+    assert!(s["seconds"].as_f64().expect("seconds") > 0.0);
+    assert_eq!(
+        PathBuf::from(s["model"].as_str().expect("model")),
+        run.join("model.bpk")
+    );
+
+    check_eval_reproduces(dir.path(), &run, top1, top5);
+}
+
+/// The files a finished 4-epoch run leaves, and what `config.json` and `model.bpk` say.
+fn check_artefacts(run: &Path) {
     for file in [
         "config.json",
         "metrics.csv",
@@ -95,7 +116,7 @@ fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
     assert!(!run.join("checkpoint/model-1.bpk").exists());
     let png = std::fs::read(run.join("metrics.png")).expect("png");
     assert_eq!(&png[1..4], b"PNG");
-    assert_eq!(csv_epochs(&run), [1, 2, 3, 4]);
+    assert_eq!(csv_epochs(run), [1, 2, 3, 4]);
     let config: Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).expect("config"))
             .expect("json");
@@ -110,24 +131,13 @@ fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
     let classes = info.classes.expect("class names");
     assert_eq!(classes.len(), 10);
     assert_eq!(classes[0], "disk");
+}
 
-    let s = summary(&run);
-    let top1 = s["top1"].as_f64().expect("top1");
-    let top5 = s["top5"].as_f64().expect("top5");
-    assert!((0.0..=1.0).contains(&top1) && (0.0..=1.0).contains(&top5));
-    assert!(top1 > 0.25, "no better than chance (0.1): top-1 {top1}");
-    assert!(top5 >= top1);
-    assert_eq!(s["epochs"], 4);
-    assert_eq!(s["skipped_files"], 0);
-    assert!(s["seconds"].as_f64().expect("seconds") > 0.0);
-    assert_eq!(
-        PathBuf::from(s["model"].as_str().expect("model")),
-        run.join("model.bpk")
-    );
-
-    let out = trainer(dir.path())
+/// `eval` of the run's model gives the run's own accuracy; the ten-crop average learns too.
+fn check_eval_reproduces(cwd: &Path, run: &Path, top1: f64, top5: f64) {
+    let out = trainer(cwd)
         .args(["eval", "--json", "--device", "flex", "--run"])
-        .arg(&run)
+        .arg(run)
         .output()
         .expect("eval runs");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -141,9 +151,9 @@ fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
     assert!((eval["top5"].as_f64().expect("top5") - top5).abs() < 1e-9);
     assert_eq!(eval["non_finite"], 0);
 
-    let out = trainer(dir.path())
+    let out = trainer(cwd)
         .args(["eval", "--ten-crop", "--json", "--device", "flex", "--run"])
-        .arg(&run)
+        .arg(run)
         .output()
         .expect("eval runs");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -164,32 +174,7 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
         "--synthetic-val",
         "64",
     ];
-    let mut child = trainer(dir.path())
-        .args(TINY)
-        .args(args)
-        .arg("--output-dir")
-        .arg(&run)
-        .stderr(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let epoch2_saved = || {
-        ["model", "optim", "scheduler"]
-            .iter()
-            .all(|kind| run.join(format!("checkpoint/{kind}-2.bpk")).exists())
-    };
-    while !epoch2_saved() {
-        assert!(Instant::now() < deadline, "no checkpoint after 10 minutes");
-        assert!(
-            child.try_wait().expect("wait").is_none(),
-            "finished too soon"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
-    assert!(!run.join("summary.json").exists(), "killed before the end");
+    kill_after_epoch_2(dir.path(), &run, &args);
 
     // Resumed with nothing left to train, the run's model is the restored state itself (with
     // `--epochs 1`, a resume that started afresh would train one epoch and differ).
@@ -239,6 +224,36 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
         5 * steps_per_epoch,
         "the optimiser state was not restored"
     );
+}
+
+/// Starts a tiny run with `args` and kills it with SIGKILL once epoch 2's checkpoint is saved.
+fn kill_after_epoch_2(cwd: &Path, run: &Path, args: &[&str]) {
+    let mut child = trainer(cwd)
+        .args(TINY)
+        .args(args)
+        .arg("--output-dir")
+        .arg(run)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let epoch2_saved = || {
+        ["model", "optim", "scheduler"]
+            .iter()
+            .all(|kind| run.join(format!("checkpoint/{kind}-2.bpk")).exists())
+    };
+    while !epoch2_saved() {
+        assert!(Instant::now() < deadline, "no checkpoint after 10 minutes");
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "finished too soon"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    assert!(!run.join("summary.json").exists(), "killed before the end");
 }
 
 /// Every tensor of a burnpack file, by name, as raw bytes.
