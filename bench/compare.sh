@@ -1,44 +1,52 @@
 #!/usr/bin/env bash
-# Burn (`trainer bench`) against PyTorch (`bench/pytorch_alexnet.py`) on the same machine, same
-# configurations, one after the other; prints both throughputs and the ratio Burn / PyTorch.
+# Burn (`trainer bench`) against PyTorch (`bench/pytorch_alexnet.py`) and ONNX Runtime on one
+# machine: for every configuration, `--rounds` rounds that each run every side once, one after the
+# other (alternating, so a slow spell of the machine hits all sides alike); prints the medians over
+# the rounds, each side's ratio to PyTorch, the per-phase times, and the CPU model.
 #
-#   bench/compare.sh                                   # CPU: default Burn device vs PyTorch, 2 threads
-#   bench/compare.sh --burn-device cuda --torch-device cuda --configs "standard:128:227"
-#   TRAINER=/path/to/trainer bench/compare.sh ...      # a prebuilt binary instead of cargo run
+#   bench/compare.sh                                # CPU: every compiled-in CPU backend, 2 threads
+#   TRAINER=target/release/trainer bench/compare.sh --rounds 5
+#   bench/compare.sh --backends cuda --torch-device cuda --configs "standard:128:227" --no-onnx
 #
 # Options:
-#   --burn-device D     device for trainer bench (default: the binary's default device)
+#   --backends "B ..."  Burn devices (default: those of flex, ndarray, tch the binary runs)
 #   --torch-device D    cpu (default) or cuda[:N]
-#   --threads N         PyTorch CPU threads (default 2, the CI machine's cores)
-#   --precision P       fp32 (default), bf16 or f16 for both sides
+#   --threads N         PyTorch and ONNX Runtime CPU threads (default 2, the CI machine's cores)
+#   --precision P       fp32 (default), bf16 or f16 for Burn and PyTorch
 #   --configs "A:B:S ..."  arch:batch:image_size triples (default "standard:16:227 standard:64:227")
 #   --mode M            infer, train or both (default)
-#   --iters N, --warmup N   passed to both sides (defaults 10 and 2)
-#   --json FILE         also write every measurement (one JSON object per line) to FILE
+#   --rounds N          alternating rounds per configuration (default 3); medians over them
+#   --iters N, --warmup N   per run, passed to every side (defaults 5 and 2)
+#   --no-onnx           leave ONNX Runtime out (it needs pip `onnxruntime` and `onnx`)
+#   --json FILE         also write every run (one JSON object per line) to FILE
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-burn_device=""
+backends=""
 torch_device="cpu"
 threads=2
 precision="fp32"
 configs="standard:16:227 standard:64:227"
 mode="both"
-iters=10
+rounds=3
+iters=5
 warmup=2
+onnx=1
 json_out=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --burn-device) burn_device="$2"; shift 2 ;;
+    --backends) backends="$2"; shift 2 ;;
     --torch-device) torch_device="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --precision) precision="$2"; shift 2 ;;
     --configs) configs="$2"; shift 2 ;;
     --mode) mode="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --iters) iters="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
+    --no-onnx) onnx=0; shift ;;
     --json) json_out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -46,40 +54,75 @@ done
 if [ -n "${TRAINER:-}" ]; then
   trainer=("$TRAINER")
 else
-  trainer=(cargo run --release --quiet -p trainer --)
+  cargo build --release --quiet -p trainer
+  trainer=("$(cd "$here/.." && pwd)/target/release/trainer")
 fi
 python="${PYTHON:-python3}"
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
 
+if [ -z "$backends" ]; then
+  for b in flex ndarray tch; do
+    if "${trainer[@]}" bench --device "$b" --mode infer -b 1 --image-size 67 --width 0.25 \
+        --num-classes 2 --warmup 0 --iters 1 --json >/dev/null 2>&1; then
+      backends="$backends $b"
+    fi
+  done
+fi
+[ "$torch_device" = cpu ] || onnx=0
+
+cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
+echo "cpu: ${cpu:-unknown}, $(nproc) cores; burn backends:$backends; $("$python" -c \
+  'import torch; print("torch", torch.__version__, end="")')" >&2
+
 for c in $configs; do
   IFS=: read -r arch batch size <<<"$c"
-  common=(--arch "$arch" -b "$batch" --image-size "$size" --mode "$mode" --iters "$iters"
-          --warmup "$warmup" --precision "$precision" --json)
-  dev=()
-  [ -n "$burn_device" ] && dev=(--device "$burn_device")
-  echo "burn    $arch batch $batch ${size}px ..." >&2
-  "${trainer[@]}" bench "${dev[@]}" "${common[@]}" | sed 's/^/burn /' >>"$results"
-  echo "pytorch $arch batch $batch ${size}px ..." >&2
-  OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_alexnet.py" --device "$torch_device" \
-    --threads "$threads" "${common[@]}" | sed 's/^/torch /' >>"$results"
+  common=(--arch "$arch" -b "$batch" --image-size "$size" --iters "$iters" --warmup "$warmup"
+          --json)
+  for r in $(seq "$rounds"); do
+    for b in $backends; do
+      echo "round $r: burn $b $arch batch $batch ${size}px ..." >&2
+      "${trainer[@]}" bench --device "$b" --mode "$mode" --precision "$precision" "${common[@]}" \
+        >>"$results"
+    done
+    echo "round $r: pytorch $arch batch $batch ${size}px ..." >&2
+    OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_alexnet.py" --device "$torch_device" \
+      --threads "$threads" --mode "$mode" --precision "$precision" "${common[@]}" >>"$results"
+    if [ "$onnx" = 1 ] && [ "$mode" != train ]; then
+      echo "round $r: onnxruntime $arch batch $batch ${size}px ..." >&2
+      OMP_NUM_THREADS="$threads" "$python" -W ignore "$here/pytorch_alexnet.py" --mode infer \
+        --runtime onnxruntime --threads "$threads" "${common[@]}" >>"$results"
+    fi
+  done
 done
 
-[ -n "$json_out" ] && sed 's/^[a-z]* //' "$results" >"$json_out"
+[ -n "$json_out" ] && cp "$results" "$json_out"
 
-"$python" - "$results" <<'EOF'
-import json, sys
-burn, torch = {}, {}
+"$python" - "$results" "$cpu" <<'PY'
+import json, statistics, sys
+runs = {}
 for line in open(sys.argv[1]):
-    side, obj = line.split(" ", 1)
-    row = json.loads(obj)
+    row = json.loads(line)
     key = (row["arch"], row["mode"], row["batch"], row["image_size"])
-    (burn if side == "burn" else torch)[key] = row
-print(f"{'arch':<11} {'mode':<6} {'batch':>5} {'size':>5} {'burn':<10} {'burn img/s':>11} "
-      f"{'pytorch img/s':>14} {'burn/pytorch':>13}")
-for key, b in burn.items():
-    t = torch.get(key)
-    tp = t["images_per_sec"] if t else float("nan")
-    print(f"{key[0]:<11} {key[1]:<6} {key[2]:>5} {key[3]:>5} {b['backend']:<10} "
-          f"{b['images_per_sec']:>11.2f} {tp:>14.2f} {b['images_per_sec'] / tp:>13.2f}")
-EOF
+    runs.setdefault(key, {}).setdefault(row["backend"], []).append(row)
+
+def med(rows, field):
+    values = [r[field] for r in rows if r.get(field) is not None]
+    return statistics.median(values) if values else None
+
+def ms(value):
+    return "-" if value is None else f"{value:.0f}"
+
+print(f"CPU: {sys.argv[2] or 'unknown'}; medians over rounds")
+print(f"{'arch':<11} {'mode':<6} {'batch':>5} {'size':>5} {'backend':<16} {'img/s':>8} "
+      f"{'vs torch':>9} {'fwd ms':>7} {'bwd ms':>7} {'step ms':>8} {'runs':>5}")
+for key, sides in runs.items():
+    torch_side = next((rows for name, rows in sides.items() if name.startswith("pytorch")), None)
+    base = med(torch_side, "images_per_sec") if torch_side else None
+    for name, rows in sides.items():
+        ips = med(rows, "images_per_sec")
+        ratio = f"{ips / base:.2f}x" if base else "-"
+        print(f"{key[0]:<11} {key[1]:<6} {key[2]:>5} {key[3]:>5} {name:<16} {ips:>8.2f} {ratio:>9} "
+              f"{ms(med(rows, 'forward_ms')):>7} {ms(med(rows, 'backward_ms')):>7} "
+              f"{ms(med(rows, 'step_ms')):>8} {len(rows):>5}")
+PY

@@ -3,15 +3,20 @@
 the same timing rule, so that `bench/compare.sh` can print Burn/PyTorch ratios.
 
 * input: one random batch created once on the device (normal(0, 1)), labels i % classes;
-* train step: forward, cross-entropy, backward, SGD (lr 0.01, momentum 0.9) update;
+* train step: forward, cross-entropy, backward, SGD update (lr 0.01, momentum 0.9, dampening 0,
+  weight decay 5e-4: the paper's), each phase timed on its own (forward_ms, backward_ms,
+  step_ms: medians);
 * infer: forward under `torch.inference_mode()` with the model in eval mode;
+* `--runtime onnxruntime` (infer only): the same model exported to ONNX and run by ONNX Runtime
+  on the CPU with `--threads` intra-op threads;
 * `--warmup` untimed iterations (the first one's time is reported as first_step_ms), then the
   median of `--iters` timed iterations. On the CPU the clock is read after the step returns
   (`--threads` threads, 2 by default like the CI machine); on CUDA the device is synchronised
   before every clock read (and CUDA events bracket the iteration).
 
 Prints a table, or with `--json` one object per line with the fields of `trainer bench --json`:
-backend, arch, mode, batch, image_size, images_per_sec, median_ms, first_step_ms, peak_rss_mb.
+backend, arch, mode, batch, image_size, images_per_sec, median_ms, forward_ms, backward_ms,
+step_ms, first_step_ms, peak_rss_mb.
 
     python3 bench/pytorch_alexnet.py --device cpu --arch standard -b 16 --image-size 227
 """
@@ -75,6 +80,23 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def onnx_session(model, images, threads):
+    """A function running `model` on `images` through ONNX Runtime (exported once, in memory)."""
+    import io
+
+    import onnxruntime as ort
+
+    buffer = io.BytesIO()
+    torch.onnx.export(model, (images,), buffer, input_names=["x"], output_names=["y"],
+                      dynamo=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    feed = {"x": images.numpy()}
+    return lambda: session.run(None, feed)
+
+
 def run(args, mode):
     device = torch.device(args.device)
     cuda = device.type == "cuda"
@@ -94,50 +116,56 @@ def run(args, mode):
 
     if mode == "train":
         model.train()
-        optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
         loss_fn = nn.CrossEntropyLoss()
 
-        def step():
+        def forward():
             with autocast:
-                loss = loss_fn(model(images), targets)
+                return loss_fn(model(images), targets)
+
+        def backward(loss):
             optim.zero_grad(set_to_none=True)
             loss.backward()
-            optim.step()
 
+        phases = [forward, backward, lambda _: optim.step()]
+    elif args.runtime == "onnxruntime":
+        infer = onnx_session(model.eval(), images, args.threads)
+        phases = [infer]
     else:
         model.eval()
 
-        def step():
+        def infer():
             with torch.inference_mode(), autocast:
-                model(images)
+                return model(images)
+
+        phases = [infer]
 
     def sync():
         if cuda:
             torch.cuda.synchronize(device)
 
+    def iteration():
+        """Per-phase milliseconds of one iteration (each phase ends with a device sync)."""
+        value, ms = None, []
+        for i, phase in enumerate(phases):
+            start = time.perf_counter()
+            value = phase() if i == 0 else phase(value)
+            sync()
+            ms.append((time.perf_counter() - start) * 1e3)
+        return ms
+
     first_ms = None
     for i in range(args.warmup):
-        start = time.perf_counter()
-        step()
-        sync()
+        ms = iteration()
         if i == 0:
-            first_ms = (time.perf_counter() - start) * 1e3
-    times = []
-    for _ in range(args.iters):
-        if cuda:
-            begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            sync()
-            begin.record()
-            step()
-            end.record()
-            end.synchronize()
-            times.append(begin.elapsed_time(end))
-        else:
-            start = time.perf_counter()
-            step()
-            times.append((time.perf_counter() - start) * 1e3)
+            first_ms = sum(ms)
+    runs = [iteration() for _ in range(args.iters)]
+    times = [sum(ms) for ms in runs]
+    phase_ms = [statistics.median(ms[k] for ms in runs) for k in range(len(phases))]
     median_ms = statistics.median(times)
     backend = "pytorch-" + device.type
+    if args.runtime == "onnxruntime":
+        backend = "onnxruntime-cpu"
     if args.precision != "fp32":
         backend += "-" + args.precision
     if args.channels_last:
@@ -150,6 +178,9 @@ def run(args, mode):
         "image_size": args.image_size,
         "images_per_sec": args.batch_size * 1e3 / median_ms,
         "median_ms": median_ms,
+        "forward_ms": phase_ms[0],
+        "backward_ms": phase_ms[1] if mode == "train" else None,
+        "step_ms": phase_ms[2] if mode == "train" else None,
         "first_step_ms": first_ms,
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -168,10 +199,14 @@ def main():
     p.add_argument("--threads", type=int, default=2, help="CPU threads (torch.set_num_threads)")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "f16"])
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--runtime", default="torch", choices=["torch", "onnxruntime"],
+                   help="onnxruntime: inference through ONNX Runtime (CPU, --mode infer)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     if args.warmup < 1 or args.iters < 1:
         p.error("--warmup and --iters must be at least 1")
+    if args.runtime == "onnxruntime" and (args.mode != "infer" or args.device != "cpu"):
+        p.error("--runtime onnxruntime runs inference on the CPU: add --mode infer")
     torch.set_num_threads(args.threads)
     if args.device.startswith("cuda"):
         torch.backends.cudnn.benchmark = True

@@ -23,7 +23,10 @@
 //! - [`pretrained`] describes torchvision's published weights ([`AlexNetWeights`]: URL, checksum,
 //!   accuracy, eval transform) and bundles the 1000 ImageNet class names.
 //! - [`conv`] is that convolution, usable in other models on flex.
-//! - With the `train` feature, `AlexNet` implements burn-train's `TrainStep` and `InferenceStep`.
+//! - With the `optim` feature, [`optim::Sgd`] is SGD with PyTorch's semantics (momentum,
+//!   dampening, Nesterov, L2 weight decay), one fused in-place pass per parameter on flex.
+//! - With the `train` feature (which includes `optim`), `AlexNet` implements burn-train's
+//!   `TrainStep` and `InferenceStep`.
 //!
 //! ```no_run
 //! use alexnet::{AlexNet, AlexNetConfig};
@@ -41,6 +44,8 @@ pub mod conv;
 #[cfg(feature = "pretrained")]
 mod hub;
 mod model;
+#[cfg(feature = "optim")]
+pub mod optim;
 pub mod pretrained;
 #[cfg(feature = "train")]
 mod train;

@@ -11,13 +11,12 @@ use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use alexnet::optim::SgdConfig;
 use alexnet::{AlexNet, WeightsError};
 use alexnet_data::loader::BatchLoader;
 use anyhow::{Context, Result, anyhow};
 use burn::module::Module;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
+use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric, TopKAccuracyMetric};
@@ -94,23 +93,17 @@ fn build_model(setup: &Setup, ad: &Device) -> Result<AlexNet> {
     Ok(model)
 }
 
-/// The optimiser `--opt` names.
-fn build_optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    match config.optim.opt {
+/// The optimiser `--opt` names: `sgd` is `torch.optim.SGD`'s (dampening 0, L2 weight decay).
+fn build_optimizer(config: &TrainConfig) -> Result<ModuleOptimizer> {
+    Ok(match config.optim.opt {
         Opt::Sgd => SgdConfig::new()
-            .with_momentum((config.optim.momentum > 0.0).then(|| {
-                MomentumConfig::new()
-                    .with_momentum(config.optim.momentum)
-                    .with_dampening(0.0)
-            }))
-            .with_weight_decay(
-                (config.optim.wd > 0.0).then(|| WeightDecayConfig::new(config.optim.wd as f32)),
-            )
-            .init(),
+            .with_momentum(config.optim.momentum)
+            .with_weight_decay(config.optim.wd)
+            .init()?,
         Opt::Adamw => AdamWConfig::new()
             .with_weight_decay(config.optim.wd as f32)
             .init(),
-    }
+    })
 }
 
 /// The learning-rate schedule, and the plateau detector that drives it (replayed over the
@@ -210,7 +203,7 @@ fn launch(
     if tui {
         logging::redirect(Some(&run_dir.join("train.log")));
     }
-    let optim = build_optimizer(config);
+    let optim = build_optimizer(config)?;
     let result = training.launch(Learner::new(model, optim, schedule));
     // Dropping the renderer closes Burn's TUI (it owns the terminal's alternate screen until
     // then), so the summary below lands on the normal screen.

@@ -1,0 +1,243 @@
+//! `alexnet::optim::Sgd` against `torch.optim.SGD` (tests/fixtures/sgd.safetensors, written by
+//! tools/make_sgd_fixtures.py): 20 steps of a `Linear(5, 6)`'s weight and bias with given
+//! gradients and learning rates, compared after every step, on flex (the fused kernel) and
+//! ndarray (tensor operations). Also: resuming from a saved record, a parameter that something
+//! else still holds, and the update happening in the parameter's own buffer.
+
+mod common;
+
+use std::collections::HashMap;
+
+use alexnet::optim::{SgdConfig, SgdConfigError};
+use burn::module::Param;
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
+use common::{cpu_devices, read_safetensors, relative_error, tensor, values};
+
+/// Largest error against PyTorch, relative to the largest expected value, after any step.
+const TOLERANCE: f32 = 1e-6;
+
+type Fixture = HashMap<String, (Vec<f32>, Vec<usize>)>;
+
+/// The configurations of the fixture script.
+fn configs() -> [(&'static str, SgdConfig); 4] {
+    let sgd = SgdConfig::new();
+    [
+        ("paper", sgd.with_momentum(0.9).with_weight_decay(5e-4)),
+        (
+            "nesterov",
+            sgd.with_momentum(0.9)
+                .with_nesterov(true)
+                .with_weight_decay(1e-2),
+        ),
+        ("dampening", sgd.with_momentum(0.8).with_dampening(0.3)),
+        ("plain", sgd.with_weight_decay(1e-3)),
+    ]
+}
+
+/// The fixture's layer at its starting values, on `device` with autodiff (as a model in
+/// training: Burn's module optimiser updates autodiff parameters).
+fn layer(fixture: &Fixture, device: &Device) -> Linear {
+    let device = device.clone().autodiff();
+    let mut linear = LinearConfig::new(5, 6).init(&device);
+    linear.weight = Param::from_tensor(tensor(&fixture["weight0"], &device));
+    linear.bias = Some(Param::from_tensor(tensor(&fixture["bias0"], &device)));
+    linear
+}
+
+/// Row `step` of a `[20, ...]` fixture tensor.
+fn row<const D: usize>(fixture: &Fixture, key: &str, step: usize, device: &Device) -> Tensor<D> {
+    let (data, shape) = &fixture[key];
+    let len: usize = shape[1..].iter().product();
+    let part = (data[step * len..][..len].to_vec(), shape[1..].to_vec());
+    tensor(&part, device)
+}
+
+/// Step `step` of the fixture: its gradients (on `device`, without autodiff, as `backward`
+/// gives them), then `optim.step` at its learning rate.
+fn apply(
+    fixture: &Fixture,
+    optim: &mut ModuleOptimizer,
+    linear: Linear,
+    step: usize,
+    device: &Device,
+) -> Linear {
+    let mut grads = GradientsParams::new();
+    grads.register(
+        linear.weight.id,
+        row::<2>(fixture, "grad_weight", step, device),
+    );
+    let bias = linear.bias.as_ref().expect("bias").id;
+    grads.register(bias, row::<1>(fixture, "grad_bias", step, device));
+    let lr = f64::from(fixture["lr"].0[step]);
+    optim.step(lr, linear, grads)
+}
+
+/// The layer's values against the fixture's after `step`.
+fn check(fixture: &Fixture, name: &str, linear: &Linear, step: usize, context: &str) {
+    let device = linear.weight.val().device();
+    let bias = linear.bias.as_ref().expect("bias").val();
+    for (key, got, want) in [
+        (
+            "weight",
+            values(linear.weight.val()),
+            values(row::<2>(fixture, &format!("{name}/weight"), step, &device)),
+        ),
+        (
+            "bias",
+            values(bias),
+            values(row::<1>(fixture, &format!("{name}/bias"), step, &device)),
+        ),
+    ] {
+        let err = relative_error(&got, &want);
+        assert!(
+            err <= TOLERANCE,
+            "{context} {name} {key} step {step}: error {err:e}"
+        );
+    }
+}
+
+#[test]
+fn twenty_steps_match_torch_optim_sgd_on_every_cpu_backend() {
+    let fixture = read_safetensors("sgd.safetensors");
+    for (backend, device) in cpu_devices() {
+        for (name, config) in configs() {
+            let mut optim = config.init().expect("valid");
+            let mut linear = layer(&fixture, &device);
+            for step in 0..20 {
+                linear = apply(&fixture, &mut optim, linear, step, &device);
+                check(&fixture, name, &linear, step, backend);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_run_resumed_from_the_optimiser_record_goes_on_as_if_uninterrupted() {
+    let fixture = read_safetensors("sgd.safetensors");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (backend, device) in cpu_devices() {
+        for (name, config) in configs() {
+            let mut optim = config.init().expect("valid");
+            let mut linear = layer(&fixture, &device);
+            for step in 0..10 {
+                linear = apply(&fixture, &mut optim, linear, step, &device);
+            }
+            let path = dir.path().join(format!("{backend}-{name}.bpk"));
+            optim.save(&path).expect("saves");
+            let mut optim = config.init().expect("valid").load(&path).expect("loads");
+            for step in 10..20 {
+                linear = apply(&fixture, &mut optim, linear, step, &device);
+                check(&fixture, name, &linear, step, &format!("{backend} resumed"));
+            }
+        }
+    }
+}
+
+#[test]
+fn burns_own_sgd_checkpoint_resumes_with_its_momentum() {
+    use burn::optim::SgdConfig as BurnSgd;
+    use burn::optim::decay::WeightDecayConfig;
+    use burn::optim::momentum::MomentumConfig;
+
+    let fixture = read_safetensors("sgd.safetensors");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("optim.bpk");
+    for (backend, device) in cpu_devices() {
+        let mut burn_sgd = BurnSgd::new()
+            .with_momentum(Some(
+                MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
+            ))
+            .with_weight_decay(Some(WeightDecayConfig::new(5e-4)))
+            .init();
+        let mut linear = layer(&fixture, &device);
+        for step in 0..10 {
+            linear = apply(&fixture, &mut burn_sgd, linear, step, &device);
+        }
+        burn_sgd.save(&path).expect("saves");
+        let paper = configs()[0].1;
+        let mut optim = paper.init().expect("valid").load(&path).expect("loads");
+        for step in 10..20 {
+            linear = apply(&fixture, &mut optim, linear, step, &device);
+        }
+        // Burn's SGD computes the same steps with another rounding order.
+        let got = values(linear.weight.val());
+        let want = values(row::<2>(&fixture, "paper/weight", 19, &device));
+        let err = relative_error(&got, &want);
+        assert!(
+            err <= 1e-5,
+            "{backend}: error {err:e} (a lost momentum buffer is ~1e-2)"
+        );
+    }
+}
+
+#[test]
+fn a_parameter_that_something_else_holds_gets_the_same_update() {
+    let fixture = read_safetensors("sgd.safetensors");
+    for (backend, device) in cpu_devices() {
+        let (name, config) = configs()[0];
+        let mut optim = config.init().expect("valid");
+        let mut linear = layer(&fixture, &device);
+        for step in 0..20 {
+            let held = linear.clone(); // as burn-train's learner holds its model during a step
+            let before = values(held.weight.val());
+            linear = apply(&fixture, &mut optim, linear, step, &device);
+            check(&fixture, name, &linear, step, backend);
+            assert_eq!(
+                values(held.weight.val()),
+                before,
+                "{backend}: the held copy changed"
+            );
+        }
+    }
+}
+
+#[test]
+fn on_flex_the_parameter_is_updated_in_its_own_buffer() {
+    use burn::backend::Flex;
+
+    let fixture = read_safetensors("sgd.safetensors");
+    let device = alexnet_device::parse_device("flex").expect("flex");
+    let address = |linear: &Linear| {
+        let primitive = linear
+            .weight
+            .val()
+            .inner()
+            .try_into_primitive::<Flex>()
+            .expect("a flex tensor");
+        primitive.bytes().as_ptr() as usize
+    };
+    let mut optim = configs()[0].1.init().expect("valid");
+    let mut linear = layer(&fixture, &device);
+    linear = apply(&fixture, &mut optim, linear, 0, &device);
+    let first = address(&linear);
+    for step in 1..20 {
+        linear = apply(&fixture, &mut optim, linear, step, &device);
+        assert_eq!(address(&linear), first, "step {step} moved the parameter");
+    }
+}
+
+#[test]
+fn configurations_torch_refuses_are_errors() {
+    let sgd = SgdConfig::new();
+    assert_eq!(
+        sgd.with_nesterov(true).validate(),
+        Err(SgdConfigError::Nesterov)
+    );
+    assert_eq!(
+        sgd.with_momentum(0.9)
+            .with_dampening(0.1)
+            .with_nesterov(true)
+            .validate(),
+        Err(SgdConfigError::Nesterov)
+    );
+    assert!(matches!(
+        sgd.with_weight_decay(-1.0).init(),
+        Err(SgdConfigError::OutOfRange {
+            name: "weight decay",
+            ..
+        })
+    ));
+    assert!(sgd.with_momentum(f64::NAN).build().is_err());
+}
