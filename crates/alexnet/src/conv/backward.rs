@@ -1,5 +1,5 @@
 //! The convolution on `Autodiff<B>`: `B`'s forward pass, and a backward pass that takes the
-//! weight gradient from [`ConvWeightGrad`].
+//! input and weight gradients from [`ConvGrads`].
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -9,11 +9,11 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend};
 use burn::tensor::ops::ConvOptions;
 
-use super::{AlexNetConv, ConvWeightGrad};
+use super::{AlexNetConv, ConvGrads};
 
 impl<B, C> AlexNetConv for Autodiff<B, C>
 where
-    B: Backend + AlexNetConv + ConvWeightGrad,
+    B: Backend + AlexNetConv + ConvGrads,
     C: CheckpointStrategy,
 {
     fn alexnet_conv2d(
@@ -25,7 +25,7 @@ where
         #[derive(Debug)]
         struct ConvBackward;
 
-        impl<B: Backend + ConvWeightGrad> Backward<B, 3> for ConvBackward {
+        impl<B: Backend + ConvGrads> Backward<B, 3> for ConvBackward {
             /// The forward pass's input, weight and bias, and its options.
             type State = (
                 FloatTensor<B>,
@@ -45,7 +45,7 @@ where
                 let (x, weight, bias, options) = ops.state;
 
                 if let Some(node) = node_x {
-                    let dx = B::conv2d_x_backward(
+                    let dx = B::conv2d_input_grad(
                         x.clone(),
                         weight.clone(),
                         grad.clone(),

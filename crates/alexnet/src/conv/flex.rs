@@ -1,47 +1,65 @@
-//! The weight gradient on flex: the input unrolled into columns and one matrix multiplication
-//! per group of samples with the output gradient, as PyTorch's CPU backend computes it.
+//! The convolution on flex: for ungrouped f32 convolutions, the forward pass and the input
+//! gradient of [`kernels`](super::kernels) (per sample: im2col and one matrix multiplication),
+//! and a weight gradient that is one matrix multiplication per group of samples, as PyTorch's CPU
+//! backend computes it. Other convolutions run flex's own.
 
-use burn::backend::Flex;
-use burn::backend::TensorMetadata;
 use burn::backend::ops::{FloatTensorOps, ModuleOps};
 use burn::backend::tensor::FloatTensor;
+use burn::backend::{Flex, TensorMetadata};
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{DType, Shape, TensorData};
 
-use super::ConvWeightGrad;
 use super::im2col::Im2col;
+use super::{AlexNetConv, ConvGrads, kernels};
 
-impl ConvWeightGrad for Flex {
+impl AlexNetConv for Flex {
+    fn alexnet_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        let Some(g) = geometry(&x, &weight, &options, &[&bias]) else {
+            return Flex::conv2d(x, weight, Some(bias), options);
+        };
+        let (x, weight, bias) = (contiguous(x), contiguous(weight), contiguous(bias));
+        let y = kernels::forward(elements(&x), elements(&weight), elements(&bias), &g);
+        let shape = [x.shape()[0], bias.shape()[0], g.out[0], g.out[1]];
+        Flex::float_from_data(TensorData::new(y, shape), &TensorMetadata::device(&x))
+    }
+}
+
+impl ConvGrads for Flex {
+    fn conv2d_input_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        let Some(g) = geometry(&x, &weight, &options, &[&output_grad]) else {
+            return Flex::conv2d_x_backward(x, weight, output_grad, options);
+        };
+        let (weight, dy) = (contiguous(weight), contiguous(output_grad));
+        let dx = kernels::input_grad(elements(&dy), elements(&weight), weight.shape()[0], &g);
+        Flex::float_from_data(TensorData::new(dx, x.shape()), &TensorMetadata::device(&x))
+    }
+
     fn conv2d_weight_grad(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         output_grad: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
-        if options.groups != 1 || x.dtype() != DType::F32 || output_grad.dtype() != DType::F32 {
+        let Some(geometry) = geometry(&x, &weight, &options, &[&output_grad]) else {
             return Flex::conv2d_weight_backward(x, weight, output_grad, options);
-        }
+        };
         let device = TensorMetadata::device(&x);
-        let dims = x.shape();
-        let [n, c, h, w] = [dims[0], dims[1], dims[2], dims[3]];
-        let dims = weight.shape();
-        let [c_out, kh, kw] = [dims[0], dims[2], dims[3]];
-        let dims = output_grad.shape();
-        let [ho, wo] = [dims[2], dims[3]];
-        let geometry = Im2col {
-            c,
-            h,
-            w,
-            kernel: [kh, kw],
-            out: [ho, wo],
-            stride: options.stride,
-            dilation: options.dilation,
-            pad_begin: [options.padding[0].0, options.padding[1].0],
-        };
-        let x = x.to_contiguous();
-        let Some(input) = x.as_slice::<f32>() else {
-            return Flex::conv2d_weight_backward(x, weight, output_grad, options);
-        };
+        let n = x.shape()[0];
+        let [c, kh, kw] = [geometry.c, geometry.kernel[0], geometry.kernel[1]];
+        let c_out = weight.shape()[0];
+        let [ho, wo] = geometry.out;
+        let x = contiguous(x);
+        let input = elements(&x);
         // A few samples at a time, so that the columns stay within COLUMN_BUDGET: the buffer is
         // then reused from the allocator's heap instead of being freshly mapped (and zeroed by
         // the kernel) for every layer.
@@ -74,3 +92,52 @@ impl ConvWeightGrad for Flex {
 /// allocator serves it from its heap rather than a fresh mapping, large enough for an efficient
 /// matrix multiplication (at least one sample's columns are always unrolled together).
 const COLUMN_BUDGET: usize = 4 << 20;
+
+/// The im2col geometry of an ungrouped f32 convolution of `x` `[N, C, H, W]` by `weight`
+/// `[C_out, C, K_h, K_w]` (with the other f32 tensors `others`); `None` for anything else.
+fn geometry(
+    x: &FloatTensor<Flex>,
+    weight: &FloatTensor<Flex>,
+    options: &ConvOptions<2>,
+    others: &[&FloatTensor<Flex>],
+) -> Option<Im2col> {
+    let f32s = [x, weight]
+        .iter()
+        .chain(others)
+        .all(|t| t.dtype() == DType::F32);
+    let (xs, ws) = (x.shape(), weight.shape());
+    if options.groups != 1 || !f32s || xs.num_dims() != 4 || ws[1] != xs[1] {
+        return None;
+    }
+    let out = |axis: usize| {
+        let (size, kernel) = (xs[2 + axis], ws[2 + axis]);
+        let (begin, end) = options.padding[axis];
+        let span = options.dilation[axis] * (kernel - 1) + 1;
+        let padded = size + begin + end;
+        (padded >= span).then(|| (padded - span) / options.stride[axis] + 1)
+    };
+    Some(Im2col {
+        c: xs[1],
+        h: xs[2],
+        w: xs[3],
+        kernel: [ws[2], ws[3]],
+        out: [out(0)?, out(1)?],
+        stride: options.stride,
+        dilation: options.dilation,
+        pad_begin: [options.padding[0].0, options.padding[1].0],
+    })
+}
+
+/// The tensor itself when its elements are contiguous, a contiguous copy otherwise.
+fn contiguous(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
+    if tensor.is_contiguous() {
+        tensor
+    } else {
+        tensor.to_contiguous()
+    }
+}
+
+/// The elements of a contiguous f32 tensor ([`geometry`] checked the type).
+fn elements(tensor: &FloatTensor<Flex>) -> &[f32] {
+    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
+}

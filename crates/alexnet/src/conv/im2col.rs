@@ -19,47 +19,110 @@ pub(super) struct Im2col {
 }
 
 impl Im2col {
+    /// Rows of the unrolled input: one per channel and kernel tap.
+    pub(super) fn rows(&self) -> usize {
+        self.c * self.kernel[0] * self.kernel[1]
+    }
+
+    /// Output positions of one sample.
+    pub(super) fn positions(&self) -> usize {
+        self.out[0] * self.out[1]
+    }
+
     /// The samples `batch` of `input` `[N, C, H, W]` (contiguous) unrolled into
     /// `[C*K_h*K_w, len*H_out*W_out]`: row `(c, i, j)` holds, for every output position, the
     /// input pixel that kernel tap `(i, j)` of channel `c` multiplies (zero in the padding).
     pub(super) fn columns(&self, input: &[f32], batch: Range<usize>) -> Vec<f32> {
-        let [kh, kw] = self.kernel;
-        let [ho, wo] = self.out;
-        let (h, w) = (self.h, self.w);
-        let positions = batch.len() * ho * wo;
-        let mut cols = vec![0.0f32; self.c * kh * kw * positions];
-        cols.par_chunks_mut(positions)
+        let sample_len = self.c * self.h * self.w;
+        let positions = self.positions();
+        let mut cols = vec![0.0f32; self.rows() * batch.len() * positions];
+        cols.par_chunks_mut(batch.len() * positions)
             .enumerate()
             .for_each(|(row, out)| {
-                let (ch, tap) = (row / (kh * kw), row % (kh * kw));
-                let (i, j) = (tap / kw, tap % kw);
-                // The output columns whose input column `ox * stride + j * dilation - pad` lies
-                // inside the image: `lo..hi`.
-                let offset_x = (j * self.dilation[1]) as isize - self.pad_begin[1] as isize;
-                let (lo, hi) = valid_range(offset_x, self.stride[1], w, wo);
-                let offset_y = (i * self.dilation[0]) as isize - self.pad_begin[0] as isize;
                 for (sample, b) in batch.clone().enumerate() {
-                    let plane = &input[(b * self.c + ch) * h * w..][..h * w];
-                    for oy in 0..ho {
-                        let iy = (oy * self.stride[0]) as isize + offset_y;
-                        if iy < 0 || iy >= h as isize || lo >= hi {
-                            continue; // padding: the row stays zero
-                        }
-                        let src = &plane[iy as usize * w..][..w];
-                        let dst = &mut out[(sample * ho + oy) * wo..][..wo];
-                        let first = (lo * self.stride[1]) as isize + offset_x;
-                        let first = first as usize; // >= 0 by `valid_range`
-                        if self.stride[1] == 1 {
-                            dst[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
-                        } else {
-                            for (k, d) in dst[lo..hi].iter_mut().enumerate() {
-                                *d = src[first + k * self.stride[1]];
-                            }
-                        }
-                    }
+                    let x = &input[b * sample_len..][..sample_len];
+                    self.row_into(x, row, &mut out[sample * positions..][..positions]);
                 }
             });
         cols
+    }
+
+    /// One sample `x` `[C, H, W]` unrolled into `cols` `[C*K_h*K_w, H_out*W_out]`, every element
+    /// written (so `cols` can be reused between samples).
+    pub(super) fn sample_columns_into(&self, x: &[f32], cols: &mut [f32]) {
+        let positions = self.positions();
+        for (row, out) in cols.chunks_exact_mut(positions).enumerate() {
+            self.row_into(x, row, out);
+        }
+    }
+
+    /// Row `row` = `(c, i, j)` of one sample's columns: for every output position, the input
+    /// pixel of `x` `[C, H, W]` that kernel tap `(i, j)` of channel `c` multiplies, 0 in the
+    /// padding.
+    fn row_into(&self, x: &[f32], row: usize, out: &mut [f32]) {
+        let [kh, kw] = self.kernel;
+        let wo = self.out[1];
+        let (h, w) = (self.h, self.w);
+        let (ch, tap) = (row / (kh * kw), row % (kh * kw));
+        let (i, j) = (tap / kw, tap % kw);
+        // The output columns whose input column `ox * stride + j * dilation - pad` lies inside
+        // the image: `lo..hi`.
+        let offset_x = (j * self.dilation[1]) as isize - self.pad_begin[1] as isize;
+        let (lo, hi) = valid_range(offset_x, self.stride[1], w, wo);
+        let offset_y = (i * self.dilation[0]) as isize - self.pad_begin[0] as isize;
+        let plane = &x[ch * h * w..][..h * w];
+        for (oy, dst) in out.chunks_exact_mut(wo).enumerate() {
+            let iy = (oy * self.stride[0]) as isize + offset_y;
+            if iy < 0 || iy >= h as isize || lo >= hi {
+                dst.fill(0.0); // padding
+                continue;
+            }
+            dst[..lo].fill(0.0);
+            dst[hi..].fill(0.0);
+            let src = &plane[iy as usize * w..][..w];
+            let first = ((lo * self.stride[1]) as isize + offset_x) as usize; // >= 0 by `valid_range`
+            if self.stride[1] == 1 {
+                dst[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
+            } else {
+                for (k, d) in dst[lo..hi].iter_mut().enumerate() {
+                    *d = src[first + k * self.stride[1]];
+                }
+            }
+        }
+    }
+
+    /// The inverse of [`sample_columns_into`](Self::sample_columns_into) for gradients (col2im):
+    /// every element of `cols` `[C*K_h*K_w, H_out*W_out]` added to the pixel of `dx` `[C, H, W]`
+    /// it was read from. `dx` must start at zero.
+    pub(super) fn add_columns_into(&self, cols: &[f32], dx: &mut [f32]) {
+        let [kh, kw] = self.kernel;
+        let [ho, wo] = self.out;
+        let (h, w) = (self.h, self.w);
+        for (row, src) in cols.chunks_exact(ho * wo).enumerate() {
+            let (ch, tap) = (row / (kh * kw), row % (kh * kw));
+            let (i, j) = (tap / kw, tap % kw);
+            let offset_x = (j * self.dilation[1]) as isize - self.pad_begin[1] as isize;
+            let (lo, hi) = valid_range(offset_x, self.stride[1], w, wo);
+            let offset_y = (i * self.dilation[0]) as isize - self.pad_begin[0] as isize;
+            let plane = &mut dx[ch * h * w..][..h * w];
+            for (oy, src) in src.chunks_exact(wo).enumerate() {
+                let iy = (oy * self.stride[0]) as isize + offset_y;
+                if iy < 0 || iy >= h as isize || lo >= hi {
+                    continue;
+                }
+                let dst = &mut plane[iy as usize * w..][..w];
+                let first = ((lo * self.stride[1]) as isize + offset_x) as usize;
+                if self.stride[1] == 1 {
+                    for (d, s) in dst[first..first + (hi - lo)].iter_mut().zip(&src[lo..hi]) {
+                        *d += s;
+                    }
+                } else {
+                    for (k, s) in src[lo..hi].iter().enumerate() {
+                        dst[first + k * self.stride[1]] += s;
+                    }
+                }
+            }
+        }
     }
 }
 

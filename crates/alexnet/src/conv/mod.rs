@@ -1,24 +1,26 @@
-//! A convolution whose weight gradient is one matrix multiplication on Burn's flex backend.
+//! AlexNet's convolution with the project's own kernels on Burn's flex backend.
 //!
-//! Burn 0.22.1's flex backend has no kernel for the weight gradient of a convolution, and Burn's
-//! generic formulation (a second convolution with the output gradient as its kernel) is slow on
-//! it (docs/performance.md). Here the weight gradient is computed the way PyTorch's CPU backend
-//! does: the input unrolled into columns (im2col, `[C_in*K_h*K_w, N*H_out*W_out]`) and one
-//! matrix multiplication with the output gradient.
+//! On flex, an ungrouped f32 convolution runs the way PyTorch's CPU backend runs it without
+//! oneDNN: the forward pass and the input gradient per sample (the input unrolled into columns,
+//! one matrix multiplication, and for the gradient the columns folded back), and the weight
+//! gradient as the columns of a few samples times the output gradient. Burn 0.22.1's flex has no
+//! weight-gradient kernel at all (its generic one convolves again), and its forward pass and input
+//! gradient spend time outside the matrix multiplication (docs/performance.md).
 //!
 //! The operation is a Burn backend extension (`#[backend_extension]`, Burn's supported way to add
 //! an operation with its own backward pass). [`conv2d`] and [`conv2d_layer`] take it on flex
 //! devices and Burn's own convolution everywhere else, so the model stays one definition for
-//! every backend.
-//! The forward pass, the input gradient and the bias gradient are flex's own; only the weight
-//! gradient differs, and only for ungrouped f32 convolutions (others take Burn's generic path).
+//! every backend. Grouped convolutions and other element types take flex's own kernels; the bias
+//! gradient is always flex's.
 
 mod backward;
 mod flex;
+mod gemm;
 mod im2col;
+mod kernels;
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, DispatchDevice, Flex, backend_extension};
+use burn::backend::{Backend, Dispatch, DispatchDevice, backend_extension};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
@@ -41,9 +43,21 @@ pub trait AlexNetConv: Backend {
     }
 }
 
-/// The weight gradient of a convolution on one backend (not dispatched: the backward pass of
-/// [`AlexNetConv`] on `Autodiff<B>` calls it on `B`).
-pub trait ConvWeightGrad: Backend {
+/// The gradients of a convolution on one backend (not dispatched: the backward pass of
+/// [`AlexNetConv`] on `Autodiff<B>` calls them on `B`).
+pub trait ConvGrads: Backend {
+    /// The gradient of the loss with respect to `x`, `[N, C_in, H, W]`, given the layer's input
+    /// `x`, its `weight` and the gradient of its output `output_grad`. The backend's own unless
+    /// overridden.
+    fn conv2d_input_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv2d_x_backward(x, weight, output_grad, options)
+    }
+
     /// The gradient of the loss with respect to `weight`, `[C_out, C_in / groups, K_h, K_w]`,
     /// given the layer's input `x` and the gradient of its output `output_grad`.
     fn conv2d_weight_grad(
@@ -53,8 +67,6 @@ pub trait ConvWeightGrad: Backend {
         options: ConvOptions<2>,
     ) -> FloatTensor<Self>;
 }
-
-impl AlexNetConv for Flex {}
 
 /// `conv.forward(x)`, through [`conv2d`] when the layer has a bias and explicit padding (all of
 /// AlexNet's convolutions), [`Conv2d::forward`] otherwise.
@@ -192,7 +204,12 @@ mod tests {
             Case(2, [6, 10], [5, 5], [1, 1], (2, 2, 2, 2), [1, 1], 1, [9, 9]),
             // Asymmetric padding, a non-square kernel and input, unequal strides, dilation.
             Case(2, [4, 5], [3, 2], [2, 3], (1, 0, 2, 1), [2, 1], 1, [12, 10]),
-            // Grouped (paper2012's conv2/4/5): Burn's generic weight gradient.
+            // One sample (a batch smaller than the thread pool: one sample at a time, each
+            // product on every thread), and three (an uneven split between the threads).
+            Case(1, [5, 7], [3, 3], [1, 1], (1, 1, 1, 1), [1, 1], 1, [13, 11]),
+            Case(3, [4, 6], [5, 3], [2, 1], (2, 1, 2, 1), [1, 2], 1, [15, 14]),
+            // Grouped (paper2012's conv2/4/5): flex's own convolution and Burn's generic weight
+            // gradient.
             Case(2, [4, 6], [3, 3], [1, 1], (1, 1, 1, 1), [1, 1], 2, [7, 7]),
             // conv1 at full size: each sample's columns are 363 x 3025 floats (1.1 M), so the
             // 4 M budget unrolls 3 samples and then the last 2, and the parts are summed.
