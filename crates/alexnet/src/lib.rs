@@ -41,8 +41,12 @@
 mod config;
 #[cfg(feature = "flex")]
 pub mod conv;
+#[cfg(feature = "flex")]
+mod gemm;
 #[cfg(feature = "pretrained")]
 mod hub;
+#[cfg(feature = "flex")]
+pub mod linear;
 mod model;
 #[cfg(feature = "optim")]
 pub mod optim;

@@ -11,11 +11,19 @@ use crate::AlexNetConfig;
 
 #[cfg(feature = "flex")]
 use crate::conv::conv2d_layer as conv2d;
+#[cfg(feature = "flex")]
+use crate::linear::linear_layer as linear;
 
 /// [`Conv2d::forward`]: without the `flex` feature every backend runs Burn's convolution.
 #[cfg(not(feature = "flex"))]
 fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     conv.forward(x) // [N, C_out, H_out, W_out]
+}
+
+/// [`Linear::forward`]: without the `flex` feature every backend runs Burn's layer.
+#[cfg(not(feature = "flex"))]
+fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    layer.forward(x) // [N, out]
 }
 
 /// AlexNet: five convolutions, three overlapping max pools, an adaptive average pool to 6x6 and
@@ -101,9 +109,9 @@ impl AlexNet {
     pub fn try_forward(&self, images: Tensor<4>) -> Result<Tensor<2>, InputError> {
         let x = self.try_forward_features(images)?; // [N, 256, 6, 6]
         let x: Tensor<2> = x.flatten(1, 3); // [N, 9216]
-        let x = relu(self.fc6.forward(self.dropout.forward(x))); // [N, 4096]
-        let x = relu(self.fc7.forward(self.dropout.forward(x))); // [N, 4096]
-        Ok(self.fc8.forward(x)) // [N, num_classes]
+        let x = relu(linear(&self.fc6, self.dropout.forward(x))); // [N, 4096]
+        let x = relu(linear(&self.fc7, self.dropout.forward(x))); // [N, 4096]
+        Ok(linear(&self.fc8, x)) // [N, num_classes]
     }
 
     /// The convolutional features after the adaptive average pool: `[N, 256, 6, 6]` (the channel

@@ -5,8 +5,8 @@
 
 use rayon::prelude::*;
 
-use super::gemm::{Matrix, gemm};
 use super::im2col::Im2col;
+use crate::gemm::{Matrix, gemm};
 
 /// `[N, C_out, H_out*W_out]` output of input `x` `[N, C, H, W]`, `weight` `[C_out, C*K_h*K_w]`
 /// and `bias` `[C_out]`.

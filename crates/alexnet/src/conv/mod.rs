@@ -15,7 +15,6 @@
 
 mod backward;
 mod flex;
-mod gemm;
 mod im2col;
 mod kernels;
 

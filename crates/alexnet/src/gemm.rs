@@ -5,7 +5,7 @@
 
 /// A read-only matrix view: element `(r, c)` is `data[r * row_stride + c * col_stride]`.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Matrix<'a> {
+pub(crate) struct Matrix<'a> {
     pub data: &'a [f32],
     pub rows: usize,
     pub cols: usize,
@@ -50,7 +50,7 @@ impl<'a> Matrix<'a> {
 ///
 /// # Panics
 /// If the shapes do not chain, or a matrix does not fit its slice.
-pub(super) fn gemm(
+pub(crate) fn gemm(
     dst: &mut [f32],
     lhs: Matrix<'_>,
     rhs: Matrix<'_>,

@@ -1,0 +1,109 @@
+//! The layer on flex: f32 matrix multiplications into buffers of their own, on every thread.
+
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Flex, TensorMetadata};
+use burn::tensor::{DType, TensorData};
+
+use super::{AlexNetLinear, LinearGrads, burn_linear, burn_linear_grads};
+use crate::gemm::{Matrix, gemm};
+
+impl AlexNetLinear for Flex {
+    fn alexnet_linear(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let Some([n, d_in, d_out]) = dims(&x, &weight, &bias) else {
+            return burn_linear::<Flex>(x, weight, bias);
+        };
+        let (x, weight, bias) = (contiguous(x), contiguous(weight), contiguous(bias));
+        let mut y = Vec::with_capacity(n * d_out);
+        for _ in 0..n {
+            y.extend_from_slice(elements(&bias)); // [N, out], every row the bias
+        }
+        let x_m = Matrix::row_major(elements(&x), n, d_in);
+        gemm(
+            &mut y,
+            x_m,
+            Matrix::row_major(elements(&weight), d_in, d_out),
+            true,
+            true,
+        );
+        tensor(y, [n, d_out], &x)
+    }
+}
+
+impl LinearGrads for Flex {
+    fn linear_grads(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 3] {
+        let f32s = [&x, &weight, &output_grad]
+            .iter()
+            .all(|t| t.dtype() == DType::F32);
+        if !f32s || x.shape().num_dims() != 2 || weight.shape().num_dims() != 2 {
+            return burn_linear_grads::<Flex>(x, weight, output_grad);
+        }
+        let [n, d_in, d_out] = [x.shape()[0], weight.shape()[0], weight.shape()[1]];
+        let (x, weight, dy) = (contiguous(x), contiguous(weight), contiguous(output_grad));
+        let dy_m = Matrix::row_major(elements(&dy), n, d_out);
+        let mut dx = vec![0.0f32; n * d_in];
+        let w_t = Matrix::row_major(elements(&weight), d_in, d_out).t(); // [out, in]
+        gemm(&mut dx, dy_m, w_t, false, true); // [N, in]
+        let mut dw = vec![0.0f32; d_in * d_out];
+        let x_t = Matrix::row_major(elements(&x), n, d_in).t(); // [in, N]
+        gemm(&mut dw, x_t, dy_m, false, true); // [in, out]
+        let mut db = vec![0.0f32; d_out];
+        for row in elements(&dy).chunks_exact(d_out) {
+            for (sum, g) in db.iter_mut().zip(row) {
+                *sum += g;
+            }
+        }
+        [
+            tensor(dx, [n, d_in], &x),
+            tensor(dw, [d_in, d_out], &x),
+            tensor(db, [d_out], &x),
+        ]
+    }
+}
+
+/// `[N, in, out]` of f32 `x` `[N, in]`, `weight` `[in, out]` and `bias` `[out]`; `None` for
+/// anything else.
+fn dims(
+    x: &FloatTensor<Flex>,
+    weight: &FloatTensor<Flex>,
+    bias: &FloatTensor<Flex>,
+) -> Option<[usize; 3]> {
+    let f32s = [x, weight, bias].iter().all(|t| t.dtype() == DType::F32);
+    let (xs, ws) = (x.shape(), weight.shape());
+    let ok = f32s && xs.num_dims() == 2 && ws.num_dims() == 2 && xs[1] == ws[0];
+    (ok && bias.shape().num_elements() == ws[1]).then(|| [xs[0], ws[0], ws[1]])
+}
+
+/// A tensor of `values` and `shape` on `like`'s device.
+fn tensor<const D: usize>(
+    values: Vec<f32>,
+    shape: [usize; D],
+    like: &FloatTensor<Flex>,
+) -> FloatTensor<Flex> {
+    Flex::float_from_data(
+        TensorData::new(values, shape),
+        &TensorMetadata::device(like),
+    )
+}
+
+/// The tensor itself when its elements are contiguous, a contiguous copy otherwise.
+fn contiguous(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
+    if tensor.is_contiguous() {
+        tensor
+    } else {
+        tensor.to_contiguous()
+    }
+}
+
+/// The elements of a contiguous f32 tensor.
+fn elements(tensor: &FloatTensor<Flex>) -> &[f32] {
+    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
+}
