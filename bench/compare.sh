@@ -72,7 +72,7 @@ fi
 [ "$torch_device" = cpu ] || onnx=0
 
 cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
-echo "cpu: ${cpu:-unknown}, $(nproc) cores; burn backends:$backends; $("$python" -c \
+echo "cpu: ${cpu:-unknown}, $(nproc) cores; burn backends: ${backends# }; $("$python" -c \
   'import torch; print("torch", torch.__version__, end="")')" >&2
 
 for c in $configs; do
