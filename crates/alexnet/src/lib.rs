@@ -41,6 +41,8 @@ mod config;
 #[cfg(feature = "flex")]
 pub mod conv;
 #[cfg(feature = "flex")]
+mod flex_slices;
+#[cfg(feature = "flex")]
 mod gemm;
 #[cfg(feature = "pretrained")]
 mod hub;

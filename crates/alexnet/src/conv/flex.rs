@@ -11,6 +11,7 @@ use burn::tensor::{DType, Shape, TensorData};
 
 use super::im2col::Im2col;
 use super::{AlexNetConv, ConvGrads, kernels};
+use crate::flex_slices::{contiguous, elements, tensor};
 
 impl AlexNetConv for Flex {
     fn alexnet_conv2d(
@@ -25,7 +26,7 @@ impl AlexNetConv for Flex {
         let (x, weight, bias) = (contiguous(x), contiguous(weight), contiguous(bias));
         let y = kernels::forward(elements(&x), elements(&weight), elements(&bias), &g);
         let shape = [x.shape()[0], bias.shape()[0], g.out[0], g.out[1]];
-        Flex::float_from_data(TensorData::new(y, shape), &TensorMetadata::device(&x))
+        tensor(y, shape, &x)
     }
 }
 
@@ -41,7 +42,8 @@ impl ConvGrads for Flex {
         };
         let (weight, dy) = (contiguous(weight), contiguous(output_grad));
         let dx = kernels::input_grad(elements(&dy), elements(&weight), weight.shape()[0], &g);
-        Flex::float_from_data(TensorData::new(dx, x.shape()), &TensorMetadata::device(&x))
+        let [n, c, h, w] = [x.shape()[0], g.c, g.h, g.w];
+        tensor(dx, [n, c, h, w], &x)
     }
 
     fn conv2d_weight_grad(
@@ -126,18 +128,4 @@ fn geometry(
         dilation: options.dilation,
         pad_begin: [options.padding[0].0, options.padding[1].0],
     })
-}
-
-/// The tensor itself when its elements are contiguous, a contiguous copy otherwise.
-fn contiguous(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
-    if tensor.is_contiguous() {
-        tensor
-    } else {
-        tensor.to_contiguous()
-    }
-}
-
-/// The elements of a contiguous f32 tensor ([`geometry`] checked the type).
-fn elements(tensor: &FloatTensor<Flex>) -> &[f32] {
-    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
 }

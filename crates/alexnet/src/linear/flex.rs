@@ -1,11 +1,11 @@
 //! The layer on flex: f32 matrix multiplications into buffers of their own, on every thread.
 
-use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Flex, TensorMetadata};
-use burn::tensor::{DType, TensorData};
+use burn::tensor::DType;
 
 use super::{AlexNetLinear, LinearGrads, burn_linear, burn_linear_grads};
+use crate::flex_slices::{contiguous, elements, tensor};
 use crate::gemm::{Matrix, gemm};
 
 impl AlexNetLinear for Flex {
@@ -80,30 +80,4 @@ fn dims(
     let (xs, ws) = (x.shape(), weight.shape());
     let ok = f32s && xs.num_dims() == 2 && ws.num_dims() == 2 && xs[1] == ws[0];
     (ok && bias.shape().num_elements() == ws[1]).then(|| [xs[0], ws[0], ws[1]])
-}
-
-/// A tensor of `values` and `shape` on `like`'s device.
-fn tensor<const D: usize>(
-    values: Vec<f32>,
-    shape: [usize; D],
-    like: &FloatTensor<Flex>,
-) -> FloatTensor<Flex> {
-    Flex::float_from_data(
-        TensorData::new(values, shape),
-        &TensorMetadata::device(like),
-    )
-}
-
-/// The tensor itself when its elements are contiguous, a contiguous copy otherwise.
-fn contiguous(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
-    if tensor.is_contiguous() {
-        tensor
-    } else {
-        tensor.to_contiguous()
-    }
-}
-
-/// The elements of a contiguous f32 tensor.
-fn elements(tensor: &FloatTensor<Flex>) -> &[f32] {
-    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
 }

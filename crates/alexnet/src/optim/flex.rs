@@ -7,6 +7,7 @@ use burn::tensor::{DType, Tensor, TensorData};
 use rayon::prelude::*;
 
 use super::Step;
+use crate::flex_slices::{contiguous, elements, elements_mut};
 
 /// Elements per parallel task: large enough that a task's overhead is noise next to its
 /// memory traffic, small enough that fc6's 38 M elements keep both cores busy.
@@ -62,31 +63,6 @@ fn primitive<const D: usize>(tensor: Tensor<D>) -> FloatTensor<Flex> {
     tensor
         .try_into_primitive::<Flex>()
         .expect("the device was checked to be flex")
-}
-
-/// The tensor itself when its elements are contiguous, a contiguous copy otherwise.
-fn contiguous(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
-    if tensor.is_contiguous() {
-        tensor
-    } else {
-        tensor.to_contiguous()
-    }
-}
-
-/// The elements of a contiguous tensor, writable (copied first if the storage is shared).
-fn elements_mut(tensor: &mut FloatTensor<Flex>) -> &mut [f32] {
-    let (start, end) = tensor
-        .layout()
-        .contiguous_offsets()
-        .expect("made contiguous by `contiguous`");
-    &mut tensor.storage_mut::<f32>()[start..end]
-}
-
-/// The elements of a contiguous tensor.
-fn elements(tensor: &FloatTensor<Flex>) -> &[f32] {
-    tensor
-        .as_slice::<f32>()
-        .expect("an f32 tensor made contiguous by `contiguous`")
 }
 
 /// The update of contiguous f32 tensors. The parameter is written in place when nothing else

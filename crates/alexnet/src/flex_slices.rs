@@ -1,0 +1,42 @@
+//! flex tensors as f32 slices, for the project's kernels on flex.
+
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Flex, TensorMetadata};
+use burn::tensor::TensorData;
+
+/// The tensor itself when its elements are contiguous, a contiguous copy otherwise.
+pub(crate) fn contiguous(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
+    if tensor.is_contiguous() {
+        tensor
+    } else {
+        tensor.to_contiguous()
+    }
+}
+
+/// The elements of a contiguous f32 tensor (the callers check the type and call
+/// [`contiguous`] first).
+pub(crate) fn elements(tensor: &FloatTensor<Flex>) -> &[f32] {
+    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
+}
+
+/// The elements of a contiguous f32 tensor, writable (copied first if the storage is shared).
+pub(crate) fn elements_mut(tensor: &mut FloatTensor<Flex>) -> &mut [f32] {
+    let (start, end) = tensor
+        .layout()
+        .contiguous_offsets()
+        .expect("a contiguous tensor");
+    &mut tensor.storage_mut::<f32>()[start..end]
+}
+
+/// A tensor of `values` and `shape` on `like`'s device.
+pub(crate) fn tensor<const D: usize>(
+    values: Vec<f32>,
+    shape: [usize; D],
+    like: &FloatTensor<Flex>,
+) -> FloatTensor<Flex> {
+    Flex::float_from_data(
+        TensorData::new(values, shape),
+        &TensorMetadata::device(like),
+    )
+}
