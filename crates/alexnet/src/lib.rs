@@ -22,7 +22,7 @@
 //! - [`pretrained`] describes torchvision's published weights ([`AlexNetWeights`]: URL, checksum,
 //!   accuracy, eval transform) and bundles the 1000 ImageNet class names.
 //! - [`conv`] and [`linear`] are those layers, usable in other models on flex.
-//! - With the `optim` feature, [`optim::Sgd`] is SGD with PyTorch's semantics (momentum,
+//! - With the `optim` feature, `optim::Sgd` is SGD with PyTorch's semantics (momentum,
 //!   dampening, Nesterov, L2 weight decay), one fused in-place pass per parameter on flex.
 //! - With the `train` feature (which includes `optim`), `AlexNet` implements burn-train's
 //!   `TrainStep` and `InferenceStep`.
