@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use alexnet::optim::SgdConfig;
-use alexnet::{AlexNet, ImageBatch};
+use alexnet::{AlexNet, AlexNetConfig, ImageBatch};
 use anyhow::{Context, Result};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Distribution, Int, Tensor};
@@ -107,69 +107,19 @@ fn measure(args: &BenchArgs, device: &Device, mode: &BenchMode) -> Result<BenchR
         Distribution::Normal(0.0, 1.0),
         device,
     );
-    let targets = Tensor::<1, Int>::from_data(
-        (0..args.batch_size)
-            .map(|i| (i % args.num_classes) as i64)
-            .collect::<Vec<_>>()
-            .as_slice(),
-        device,
-    );
-    let (first, runs) = match mode {
-        BenchMode::Infer => {
-            let model: AlexNet = config.init(device);
-            time(args, || {
-                let (logits, forward) = timed(device, || model.forward(images.clone()))?; // [N, classes]
-                drop(logits);
-                Ok(Phases {
-                    forward,
-                    ..Phases::default()
-                })
-            })?
-        }
-        _ => {
-            let ad = device.clone().autodiff();
-            let mut model: Option<AlexNet> = Some(config.init(&ad));
-            let mut optim = SgdConfig::new()
-                .with_momentum(0.9)
-                .with_weight_decay(5e-4)
-                .init()?;
-            let batch = ImageBatch {
-                images: images.clone().to_device(&ad),
-                targets: targets.clone().to_device(&ad),
-            };
-            time(args, || {
-                let current = model
-                    .take()
-                    .context("the model is handed back every step")?;
-                let (out, forward) =
-                    timed(device, || current.forward_classification(batch.clone()))?;
-                let (grads, backward) = timed(device, || {
-                    GradientsParams::from_grads(out.loss.backward(), &current)
-                })?;
-                drop(out);
-                let (updated, step) = timed(device, || optim.step(0.01, current, grads))?;
-                model = Some(updated);
-                Ok(Phases {
-                    forward,
-                    backward,
-                    step,
-                })
-            })?
-        }
+    let training = !matches!(mode, BenchMode::Infer);
+    let (first, runs) = if training {
+        train_runs(args, device, &config, images)?
+    } else {
+        infer_runs(args, device, &config, images)?
     };
-    let times = runs.iter().map(Phases::total).collect();
     let phase =
         |f: fn(&Phases) -> Duration| median(runs.iter().map(f).collect()).as_secs_f64() * 1e3;
-    let training = !matches!(mode, BenchMode::Infer);
-    let median = median(times);
+    let median = median(runs.iter().map(Phases::total).collect());
     Ok(BenchRow {
         backend: crate::backend_name(device).to_owned(),
         arch: args.arch.name().to_owned(),
-        mode: if matches!(mode, BenchMode::Infer) {
-            "infer"
-        } else {
-            "train"
-        },
+        mode: if training { "train" } else { "infer" },
         width: args.width,
         batch: args.batch_size,
         image_size: args.image_size,
@@ -181,6 +131,67 @@ fn measure(args: &BenchArgs, device: &Device, mode: &BenchMode) -> Result<BenchR
         first_step_ms: first.map(|d| d.as_secs_f64() * 1e3),
         precision: args.precision.name(),
         peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+/// The first warm-up iteration's time and the timed iterations' phases.
+type Runs = (Option<Duration>, Vec<Phases>);
+
+/// Inference on `images` `[N, 3, H, W]`: the forward phase only.
+fn infer_runs(
+    args: &BenchArgs,
+    device: &Device,
+    config: &AlexNetConfig,
+    images: Tensor<4>,
+) -> Result<Runs> {
+    let model: AlexNet = config.init(device);
+    time(args, || {
+        let (logits, forward) = timed(device, || model.forward(images.clone()))?; // [N, classes]
+        drop(logits);
+        Ok(Phases {
+            forward,
+            ..Phases::default()
+        })
+    })
+}
+
+/// The trainer's `--opt sgd` step on `images` `[N, 3, H, W]` with labels `i % classes`: the
+/// model goes to the optimiser by value, so nothing else holds its parameters.
+fn train_runs(
+    args: &BenchArgs,
+    device: &Device,
+    config: &AlexNetConfig,
+    images: Tensor<4>,
+) -> Result<Runs> {
+    let ad = device.clone().autodiff();
+    let labels: Vec<i64> = (0..args.batch_size)
+        .map(|i| (i % args.num_classes) as i64)
+        .collect();
+    let batch = ImageBatch {
+        images: images.to_device(&ad),
+        targets: Tensor::<1, Int>::from_data(labels.as_slice(), &ad),
+    };
+    let mut model: Option<AlexNet> = Some(config.init(&ad));
+    let mut optim = SgdConfig::new()
+        .with_momentum(0.9)
+        .with_weight_decay(5e-4)
+        .init()?;
+    time(args, || {
+        let current = model
+            .take()
+            .context("the model is handed back every step")?;
+        let (out, forward) = timed(device, || current.forward_classification(batch.clone()))?;
+        let (grads, backward) = timed(device, || {
+            GradientsParams::from_grads(out.loss.backward(), &current)
+        })?;
+        drop(out);
+        let (updated, step) = timed(device, || optim.step(0.01, current, grads))?;
+        model = Some(updated);
+        Ok(Phases {
+            forward,
+            backward,
+            step,
+        })
     })
 }
 
@@ -255,7 +266,7 @@ fn timed<T>(device: &Device, f: impl FnOnce() -> T) -> Result<(T, Duration)> {
 fn time(
     args: &BenchArgs,
     mut iteration: impl FnMut() -> Result<Phases>,
-) -> Result<(Option<Duration>, Vec<Phases>)> {
+) -> Result<Runs> {
     let mut first = None;
     for _ in 0..args.warmup {
         let phases = iteration()?;
