@@ -1,4 +1,5 @@
-//! flex tensors as f32 slices, for the project's kernels on flex.
+//! flex tensors as f32 slices, for the project's kernels on flex (and the comparison their
+//! tests use).
 
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
@@ -39,4 +40,16 @@ pub(crate) fn tensor<const D: usize>(
         TensorData::new(values, shape),
         &TensorMetadata::device(like),
     )
+}
+
+/// Largest difference relative to the largest magnitude of `expected`: how the kernels' unit
+/// tests compare them with Burn's own operations.
+#[cfg(test)]
+pub(crate) fn relative_diff<const D: usize>(
+    actual: burn::tensor::Tensor<D>,
+    expected: burn::tensor::Tensor<D>,
+) -> f32 {
+    let scale: f32 = expected.clone().abs().max().into_scalar();
+    let diff: f32 = (actual - expected).abs().max().into_scalar();
+    diff / scale.max(f32::MIN_POSITIVE)
 }

@@ -263,10 +263,7 @@ fn timed<T>(device: &Device, f: impl FnOnce() -> T) -> Result<(T, Duration)> {
 
 /// Warm-up, then timed iterations. Returns the first warm-up iteration's time (when there is a
 /// warm-up) and the timed iterations' phases.
-fn time(
-    args: &BenchArgs,
-    mut iteration: impl FnMut() -> Result<Phases>,
-) -> Result<Runs> {
+fn time(args: &BenchArgs, mut iteration: impl FnMut() -> Result<Phases>) -> Result<Runs> {
     let mut first = None;
     for _ in 0..args.warmup {
         let phases = iteration()?;

@@ -112,6 +112,7 @@ pub fn conv2d(
 #[cfg(test)]
 mod tests {
     use super::conv2d_layer;
+    use crate::flex_slices::relative_diff;
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::{Conv2d, Conv2dConfig};
     use burn::tensor::{Device, Distribution, Int, Tensor};
@@ -129,13 +130,6 @@ mod tests {
         usize,
         [usize; 2],
     );
-
-    /// Largest difference relative to the largest magnitude of `expected`.
-    fn relative_diff<const D: usize>(actual: Tensor<D>, expected: Tensor<D>) -> f32 {
-        let scale: f32 = expected.clone().abs().max().into_scalar();
-        let diff: f32 = (actual - expected).abs().max().into_scalar();
-        diff / scale.max(f32::MIN_POSITIVE)
-    }
 
     /// The layer through [`conv2d`] (flex's forward, the im2col weight gradient) and through
     /// Burn's `Conv2d::forward` agree on the output and on all three gradients.

@@ -98,15 +98,9 @@ pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Tensor<1>) -> Tensor<2> {
 #[cfg(test)]
 mod tests {
     use super::linear_layer;
+    use crate::flex_slices::relative_diff;
     use burn::nn::{Linear, LinearConfig};
     use burn::tensor::{Device, Distribution, Int, Tensor};
-
-    /// Largest difference relative to the largest magnitude of `expected`.
-    fn relative_diff<const D: usize>(actual: Tensor<D>, expected: Tensor<D>) -> f32 {
-        let scale: f32 = expected.clone().abs().max().into_scalar();
-        let diff: f32 = (actual - expected).abs().max().into_scalar();
-        diff / scale.max(f32::MIN_POSITIVE)
-    }
 
     /// Output and gradients of the layer through [`linear_layer`] and through `Linear::forward`.
     fn run(layer: &Linear, x: &Tensor<2>, ours: bool) -> [Tensor<2>; 4] {
