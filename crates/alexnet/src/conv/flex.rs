@@ -1,13 +1,12 @@
-//! The convolution on flex: for ungrouped f32 convolutions, the forward pass and the input
-//! gradient of [`kernels`](super::kernels) (per sample: im2col and one matrix multiplication),
-//! and a weight gradient that is one matrix multiplication per group of samples, as PyTorch's CPU
-//! backend computes it. Other convolutions run flex's own.
+//! The convolution on flex: for ungrouped f32 convolutions, the forward pass and both gradients
+//! of [`kernels`](super::kernels) (im2col and one matrix multiplication per group of samples).
+//! Other convolutions run flex's own.
 
-use burn::backend::ops::{FloatTensorOps, ModuleOps};
+use burn::backend::ops::ModuleOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Flex, TensorMetadata};
+use burn::tensor::DType;
 use burn::tensor::ops::ConvOptions;
-use burn::tensor::{DType, Shape, TensorData};
 
 use super::im2col::Im2col;
 use super::{AlexNetConv, ConvGrads, kernels};
@@ -30,70 +29,92 @@ impl AlexNetConv for Flex {
     }
 }
 
+/// What flex's backward pass keeps of the forward pass: its inputs and options.
+#[derive(Debug, Clone)]
+pub struct FlexSaved {
+    x: FloatTensor<Flex>,
+    weight: FloatTensor<Flex>,
+    bias: FloatTensor<Flex>,
+    options: ConvOptions<2>,
+}
+
 impl ConvGrads for Flex {
-    fn conv2d_input_grad(
+    type Saved = FlexSaved;
+
+    fn conv2d_tracked(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
-        output_grad: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         options: ConvOptions<2>,
-    ) -> FloatTensor<Self> {
-        let Some(g) = geometry(&x, &weight, &options, &[&output_grad]) else {
-            return Flex::conv2d_x_backward(x, weight, output_grad, options);
+        _wants: [bool; 3],
+    ) -> (FloatTensor<Self>, FlexSaved) {
+        let output = Self::alexnet_conv2d(x.clone(), weight.clone(), bias.clone(), options.clone());
+        let saved = FlexSaved {
+            x,
+            weight,
+            bias,
+            options,
         };
-        let (weight, dy) = (contiguous(weight), contiguous(output_grad));
-        let dx = kernels::input_grad(elements(&dy), elements(&weight), weight.shape()[0], &g);
-        let [n, c, h, w] = [x.shape()[0], g.c, g.h, g.w];
-        tensor(dx, [n, c, h, w], &x)
+        (output, saved)
     }
 
-    fn conv2d_weight_grad(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
+    fn conv2d_grads(
+        saved: FlexSaved,
         output_grad: FloatTensor<Self>,
-        options: ConvOptions<2>,
-    ) -> FloatTensor<Self> {
-        let Some(geometry) = geometry(&x, &weight, &options, &[&output_grad]) else {
-            return Flex::conv2d_weight_backward(x, weight, output_grad, options);
-        };
-        let device = TensorMetadata::device(&x);
-        let n = x.shape()[0];
-        let [c, kh, kw] = [geometry.c, geometry.kernel[0], geometry.kernel[1]];
-        let c_out = weight.shape()[0];
-        let [ho, wo] = geometry.out;
-        let x = contiguous(x);
-        let input = elements(&x);
-        // A few samples at a time, so that the columns stay within COLUMN_BUDGET: the buffer is
-        // then reused from the allocator's heap instead of being freshly mapped (and zeroed by
-        // the kernel) for every layer.
-        let rows = c * kh * kw;
-        if n * rows * ho * wo == 0 {
-            // No sample, no tap or no output position: nothing to sum, a zero gradient.
-            return Flex::float_zeros(weight.shape(), &device, DType::F32.into());
-        }
-        let chunk = (COLUMN_BUDGET / (rows * ho * wo)).clamp(1, n);
-        // The weight gradient's share of samples `start..start + chunk` (or to the end).
-        let part = |start: usize| {
-            let len = chunk.min(n - start);
-            let positions = len * ho * wo;
-            let cols = geometry.columns(input, start..start + len); // [C_in*K_h*K_w, len*H_out*W_out]
-            let cols = Flex::float_from_data(TensorData::new(cols, [rows, positions]), &device);
-            let cols = Flex::float_transpose(cols); // [len*H_out*W_out, C_in*K_h*K_w], a view
-            let grad = output_grad.narrow(0, start, len); // [len, C_out, H_out, W_out]
-            let grad = Flex::float_permute(grad, &[1, 0, 2, 3]); // [C_out, len, H_out, W_out]
-            let grad = Flex::float_reshape(grad, Shape::new([c_out, positions])); // [C_out, len*H_out*W_out]
-            Flex::float_matmul(grad, cols) // [C_out, C_in*K_h*K_w]
-        };
-        let dw = (chunk..n)
-            .step_by(chunk)
-            .fold(part(0), |sum, start| Flex::float_add(sum, part(start))); // [C_out, C_in*K_h*K_w]
-        Flex::float_reshape(dw, Shape::new([c_out, c, kh, kw])) // [C_out, C_in, K_h, K_w]
+        wants: [bool; 3],
+    ) -> [Option<FloatTensor<Self>>; 3] {
+        let FlexSaved {
+            x,
+            weight,
+            bias,
+            options,
+        } = saved;
+        let [want_x, want_weight, want_bias] = wants;
+        let dx = want_x.then(|| {
+            input_grad(
+                x.clone(),
+                weight.clone(),
+                output_grad.clone(),
+                options.clone(),
+            )
+        });
+        let dw = want_weight.then(|| weight_grad(x.clone(), weight, output_grad.clone(), options));
+        let db = want_bias.then(|| Flex::conv2d_bias_backward(x, bias, output_grad));
+        [dx, dw, db]
     }
 }
 
-/// The most `f32`s the weight gradient unrolls at once (16 MiB): small enough that glibc's
-/// allocator serves it from its heap rather than a fresh mapping, large enough for an efficient
-/// matrix multiplication (at least one sample's columns are always unrolled together).
-const COLUMN_BUDGET: usize = 4 << 20;
+/// The gradient of the loss with respect to `x`, `[N, C_in, H, W]`.
+fn input_grad(
+    x: FloatTensor<Flex>,
+    weight: FloatTensor<Flex>,
+    output_grad: FloatTensor<Flex>,
+    options: ConvOptions<2>,
+) -> FloatTensor<Flex> {
+    let Some(g) = geometry(&x, &weight, &options, &[&output_grad]) else {
+        return Flex::conv2d_x_backward(x, weight, output_grad, options);
+    };
+    let (weight, dy) = (contiguous(weight), contiguous(output_grad));
+    let dx = kernels::input_grad(elements(&dy), elements(&weight), weight.shape()[0], &g);
+    let [n, c, h, w] = [x.shape()[0], g.c, g.h, g.w];
+    tensor(dx, [n, c, h, w], &x)
+}
+
+/// The gradient of the loss with respect to `weight`, `[C_out, C_in / groups, K_h, K_w]`.
+fn weight_grad(
+    x: FloatTensor<Flex>,
+    weight: FloatTensor<Flex>,
+    output_grad: FloatTensor<Flex>,
+    options: ConvOptions<2>,
+) -> FloatTensor<Flex> {
+    let Some(g) = geometry(&x, &weight, &options, &[&output_grad]) else {
+        return Flex::conv2d_weight_backward(x, weight, output_grad, options);
+    };
+    let (x, dy) = (contiguous(x), contiguous(output_grad));
+    let c_out = weight.shape()[0];
+    let dw = kernels::weight_grad(elements(&x), elements(&dy), c_out, &g);
+    tensor(dw, [c_out, g.c, g.kernel[0], g.kernel[1]], &x)
+}
 
 /// The im2col geometry of an ungrouped f32 convolution of `x` `[N, C, H, W]` by `weight`
 /// `[C_out, C, K_h, K_w]` (with the other f32 tensors `others`); `None` for anything else.

@@ -2,8 +2,6 @@
 
 use std::ops::Range;
 
-use rayon::prelude::*;
-
 /// The geometry of an ungrouped 2-d convolution, for unrolling its input into columns.
 pub(super) struct Im2col {
     pub(super) c: usize,
@@ -29,30 +27,20 @@ impl Im2col {
         self.out[0] * self.out[1]
     }
 
-    /// The samples `batch` of `input` `[N, C, H, W]` (contiguous) unrolled into
-    /// `[C*K_h*K_w, len*H_out*W_out]`: row `(c, i, j)` holds, for every output position, the
-    /// input pixel that kernel tap `(i, j)` of channel `c` multiplies (zero in the padding).
-    pub(super) fn columns(&self, input: &[f32], batch: Range<usize>) -> Vec<f32> {
+    /// The samples `batch` of `input` `[N, C, H, W]` (contiguous) unrolled into the first
+    /// `C*K_h*K_w * len*H_out*W_out` elements of `out`, as `[C*K_h*K_w, len*H_out*W_out]`: row
+    /// `(c, i, j)` holds, for every sample and output position, the input pixel that kernel tap
+    /// `(i, j)` of channel `c` multiplies (zero in the padding). Every element is written, so
+    /// `out` can be reused.
+    pub(super) fn columns_into(&self, input: &[f32], batch: Range<usize>, out: &mut [f32]) {
         let sample_len = self.c * self.h * self.w;
         let positions = self.positions();
-        let mut cols = vec![0.0f32; self.rows() * batch.len() * positions];
-        cols.par_chunks_mut(batch.len() * positions)
-            .enumerate()
-            .for_each(|(row, out)| {
-                for (sample, b) in batch.clone().enumerate() {
-                    let x = &input[b * sample_len..][..sample_len];
-                    self.row_into(x, row, &mut out[sample * positions..][..positions]);
-                }
-            });
-        cols
-    }
-
-    /// One sample `x` `[C, H, W]` unrolled into `cols` `[C*K_h*K_w, H_out*W_out]`, every element
-    /// written (so `cols` can be reused between samples).
-    pub(super) fn sample_columns_into(&self, x: &[f32], cols: &mut [f32]) {
-        let positions = self.positions();
-        for (row, out) in cols.chunks_exact_mut(positions).enumerate() {
-            self.row_into(x, row, out);
+        let width = batch.len() * positions;
+        for (row, out) in out.chunks_exact_mut(width).take(self.rows()).enumerate() {
+            for (sample, b) in batch.clone().enumerate() {
+                let x = &input[b * sample_len..][..sample_len];
+                self.row_into(x, row, &mut out[sample * positions..][..positions]);
+            }
         }
     }
 
@@ -91,14 +79,16 @@ impl Im2col {
         }
     }
 
-    /// The inverse of [`sample_columns_into`](Self::sample_columns_into) for gradients (col2im):
-    /// every element of `cols` `[C*K_h*K_w, H_out*W_out]` added to the pixel of `dx` `[C, H, W]`
-    /// it was read from. `dx` must start at zero.
-    pub(super) fn add_columns_into(&self, cols: &[f32], dx: &mut [f32]) {
+    /// The inverse of [`columns_into`](Self::columns_into) for one sample's gradients (col2im):
+    /// every element of the sample's columns `[C*K_h*K_w, H_out*W_out]` (row `r` at
+    /// `cols[r * row_stride..]`) added to the pixel of `dx` `[C, H, W]` it was read from. `dx`
+    /// must start at zero.
+    pub(super) fn add_columns_into(&self, cols: &[f32], row_stride: usize, dx: &mut [f32]) {
         let [kh, kw] = self.kernel;
         let [ho, wo] = self.out;
         let (h, w) = (self.h, self.w);
-        for (row, src) in cols.chunks_exact(ho * wo).enumerate() {
+        for row in 0..self.rows() {
+            let src = &cols[row * row_stride..][..ho * wo];
             let (ch, tap) = (row / (kh * kw), row % (kh * kw));
             let (i, j) = (tap / kw, tap % kw);
             let offset_x = (j * self.dilation[1]) as isize - self.pad_begin[1] as isize;

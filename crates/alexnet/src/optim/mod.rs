@@ -4,9 +4,11 @@
 //! On flex devices each parameter is updated in one fused pass that reads the gradient once and
 //! allocates nothing after the first step: the parameter and its momentum buffer are written in
 //! place when nothing else holds them (the parameter otherwise goes to the gradient's buffer).
-//! Other backends run the same arithmetic as tensor operations. The state (the momentum buffers)
-//! is saved and loaded with the rest of a `ModuleOptimizer`'s record, under the names Burn's own
-//! SGD uses, so the checkpoints of either resume with the other.
+//! On LibTorch (the `tch` feature) the step is PyTorch's own in-place operations, as
+//! `torch.optim.SGD` runs them. Other backends run the same arithmetic as tensor operations.
+//! The state (the momentum buffers) is saved and loaded with the rest of a `ModuleOptimizer`'s
+//! record, under the names Burn's own SGD uses, so the checkpoints of either resume with the
+//! other.
 //!
 //! ```no_run
 //! use alexnet::optim::SgdConfig;
@@ -21,6 +23,8 @@
 
 #[cfg(feature = "flex")]
 mod flex;
+#[cfg(feature = "tch")]
+mod tch;
 
 use burn::optim::{
     LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource, join_path,
@@ -189,6 +193,11 @@ impl Optimizer for Sgd {
         #[cfg(feature = "flex")]
         if flex::applies(&tensor, &grad, velocity.as_ref()) {
             let (param, velocity) = flex::step(tensor, grad, velocity, step, momentum);
+            return (param, Some(SgdState { velocity }));
+        }
+        #[cfg(feature = "tch")]
+        if tch::applies(&tensor) {
+            let (param, velocity) = tch::step(tensor, grad, velocity, step, momentum);
             return (param, Some(SgdState { velocity }));
         }
         let (param, velocity) = tensor_step(tensor, grad, velocity, step, momentum);

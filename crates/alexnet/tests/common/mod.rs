@@ -92,13 +92,19 @@ pub fn relative_error(actual: &[f32], expected: &[f32]) -> f32 {
     diff / scale
 }
 
-/// The CPU backends every test runs on.
+/// The CPU backends every test runs on: flex and ndarray, and LibTorch's CPU device with the
+/// `tch` feature.
 pub fn cpu_devices() -> Vec<(&'static str, Device)> {
-    ["flex", "ndarray"]
+    #[allow(unused_mut)]
+    let mut devices: Vec<_> = ["flex", "ndarray"]
         .into_iter()
         .map(|name| {
             let device = alexnet_device::parse_device(name).expect("dev-dependency enables it");
             (name, device)
         })
-        .collect()
+        .collect();
+    #[cfg(feature = "tch")]
+    #[allow(deprecated)] // Burn marks its LibTorch backend deprecated; it is still supported.
+    devices.push(("tch", Device::libtorch()));
+    devices
 }
