@@ -6,9 +6,11 @@
 //!
 //! One model definition runs on every Burn backend; the program using it compiles backends in
 //! through Burn's features and passes a `Device`. The one backend this crate compiles in itself
-//! is flex (the default `flex` feature), for its own kernels there: [`conv`] and [`linear`] run
-//! the convolutions and fully connected layers on flex devices, Burn's operations run everywhere
-//! else. `default-features = false` leaves flex out and runs Burn's operations on every backend.
+//! is flex (the default `flex` feature), for its own kernels there: [`conv`], [`pool`] and
+//! [`linear`] run the convolutions, max pools and fully connected layers on flex devices, Burn's
+//! operations run everywhere else. `default-features = false` leaves flex out and runs Burn's
+//! operations on every backend. The `tch` feature runs the convolutions' backward pass on
+//! LibTorch as PyTorch's own.
 //!
 //! - [`AlexNetConfig`] builds one of three variants: [`standard`](AlexNetConfig::standard) (the
 //!   paper's layer sizes on one device, 62,378,344 parameters),
@@ -21,7 +23,7 @@
 //!   [`AlexNet::load_backbone`] loads all but the classifier head, for fine-tuning.
 //! - [`pretrained`] describes torchvision's published weights ([`AlexNetWeights`]: URL, checksum,
 //!   accuracy, eval transform) and bundles the 1000 ImageNet class names.
-//! - [`conv`] and [`linear`] are those layers, usable in other models on flex.
+//! - [`conv`], [`pool`] and [`linear`] are those layers, usable in other models on flex.
 //! - With the `optim` feature, `optim::Sgd` is SGD with PyTorch's semantics (momentum,
 //!   dampening, Nesterov, L2 weight decay), one fused in-place pass per parameter on flex.
 //! - With the `train` feature (which includes `optim`), `AlexNet` implements burn-train's
@@ -51,6 +53,8 @@ pub mod linear;
 mod model;
 #[cfg(feature = "optim")]
 pub mod optim;
+#[cfg(feature = "flex")]
+pub mod pool;
 pub mod pretrained;
 #[cfg(feature = "train")]
 mod train;

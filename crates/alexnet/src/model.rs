@@ -13,6 +13,8 @@ use crate::AlexNetConfig;
 use crate::conv::conv2d_layer as conv2d;
 #[cfg(feature = "flex")]
 use crate::linear::linear_layer as linear;
+#[cfg(feature = "flex")]
+use crate::pool::max_pool2d_layer as max_pool;
 
 /// [`Conv2d::forward`]: without the `flex` feature every backend runs Burn's convolution.
 #[cfg(not(feature = "flex"))]
@@ -24,6 +26,12 @@ fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 #[cfg(not(feature = "flex"))]
 fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
     layer.forward(x) // [N, out]
+}
+
+/// [`MaxPool2d::forward`]: without the `flex` feature every backend runs Burn's max pool.
+#[cfg(not(feature = "flex"))]
+fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    pool.forward(x) // [N, C, H_out, W_out]
 }
 
 /// AlexNet: five convolutions, three overlapping max pools, an adaptive average pool to 6x6 and
@@ -133,13 +141,13 @@ impl AlexNet {
         self.check_input(images.dims())?;
         let x = images; // [N, 3, 227, 227]
         let x = self.norm(relu(conv2d(&self.conv1, x))); // [N, 96, 55, 55]
-        let x = self.pool.forward(x); // [N, 96, 27, 27]
+        let x = max_pool(&self.pool, x); // [N, 96, 27, 27]
         let x = self.norm(relu(conv2d(&self.conv2, x))); // [N, 256, 27, 27]
-        let x = self.pool.forward(x); // [N, 256, 13, 13]
+        let x = max_pool(&self.pool, x); // [N, 256, 13, 13]
         let x = relu(conv2d(&self.conv3, x)); // [N, 384, 13, 13]
         let x = relu(conv2d(&self.conv4, x)); // [N, 384, 13, 13]
         let x = relu(conv2d(&self.conv5, x)); // [N, 256, 13, 13]
-        let x = self.pool.forward(x); // [N, 256, 6, 6]
+        let x = max_pool(&self.pool, x); // [N, 256, 6, 6]
         Ok(self.avgpool.forward(x)) // [N, 256, 6, 6]
     }
 
