@@ -2,6 +2,8 @@
 //! window's maximum, and the backward pass that routes each output gradient to that position.
 //! Planes (one channel of one sample) run in parallel.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 /// The geometry of a 2-D max pool over `[H, W]` planes, with PyTorch's floor output size.
@@ -38,13 +40,23 @@ impl Window {
         self.out[0] * self.out[1]
     }
 
-    /// The input positions along one axis of the window at output position `o`: `(tap, index)`
-    /// for each tap inside the input.
-    fn taps(&self, axis: usize, o: usize) -> impl Iterator<Item = usize> + '_ {
-        let start = o * self.stride[axis];
-        (0..self.kernel[axis])
-            .map(move |k| (start + k * self.dilation[axis]).wrapping_sub(self.pad_begin[axis]))
-            .filter(move |&i| i < self.input[axis])
+    /// The kernel taps `k` along `axis` whose input index `o * stride + k * dilation - pad`
+    /// lies inside the input, for output index `o`.
+    fn taps(&self, axis: usize, o: usize) -> Range<usize> {
+        let (start, pad) = (o * self.stride[axis], self.pad_begin[axis]);
+        let dilation = self.dilation[axis];
+        let first = pad.saturating_sub(start).div_ceil(dilation);
+        let end = (self.input[axis] + pad)
+            .saturating_sub(start)
+            .div_ceil(dilation)
+            .min(self.kernel[axis]);
+        first..end.max(first)
+    }
+
+    /// The input index along `axis` of tap `k` of output index `o` (a tap of [`taps`](Self::taps)).
+    #[inline(always)]
+    fn index(&self, axis: usize, o: usize, k: usize) -> usize {
+        o * self.stride[axis] + k * self.dilation[axis] - self.pad_begin[axis]
     }
 
     /// Each window of one plane `x`: `write(output position, maximum, its position in the
@@ -52,16 +64,24 @@ impl Window {
     #[inline(always)]
     fn plane(&self, x: &[f32], mut write: impl FnMut(usize, f32, u32)) {
         let width = self.input[1];
+        let columns: Vec<Range<usize>> = (0..self.out[1]).map(|ow| self.taps(1, ow)).collect();
         for oh in 0..self.out[0] {
-            for ow in 0..self.out[1] {
+            let rows = self.taps(0, oh);
+            for (ow, cols) in columns.iter().enumerate() {
                 let (mut best, mut at) = (f32::NEG_INFINITY, NO_INDEX);
-                for ih in self.taps(0, oh) {
-                    for iw in self.taps(1, ow) {
-                        let i = ih * width + iw;
+                if let (Some(kh), Some(kw)) = (rows.clone().next(), cols.clone().next()) {
+                    at = (self.index(0, oh, kh) * width + self.index(1, ow, kw)) as u32;
+                    best = x[at as usize];
+                }
+                for kh in rows.clone() {
+                    let row = self.index(0, oh, kh) * width;
+                    for kw in cols.clone() {
+                        let i = row + self.index(1, ow, kw);
                         let v = x[i];
-                        if v > best || v.is_nan() || at == NO_INDEX {
-                            (best, at) = (v, i as u32);
-                        }
+                        // Without branches: the comparisons are unpredictable.
+                        let better = v > best || v.is_nan();
+                        best = if better { v } else { best };
+                        at = if better { i as u32 } else { at };
                     }
                 }
                 write(oh * self.out[1] + ow, best, at);
