@@ -72,8 +72,9 @@ impl Im2col {
             if self.stride[1] == 1 {
                 dst[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
             } else {
-                for (k, d) in dst[lo..hi].iter_mut().enumerate() {
-                    *d = src[first + k * self.stride[1]];
+                let taps = src[first..].iter().step_by(self.stride[1]);
+                for (d, s) in dst[lo..hi].iter_mut().zip(taps) {
+                    *d = *s;
                 }
             }
         }
@@ -107,8 +108,9 @@ impl Im2col {
                         *d += s;
                     }
                 } else {
-                    for (k, s) in src[lo..hi].iter().enumerate() {
-                        dst[first + k * self.stride[1]] += s;
+                    let taps = dst[first..].iter_mut().step_by(self.stride[1]);
+                    for (d, s) in taps.zip(&src[lo..hi]) {
+                        *d += s;
                     }
                 }
             }

@@ -88,6 +88,34 @@ impl Window {
             }
         }
     }
+
+    /// The maxima of one plane `x` into `y`, without their positions: per output row, the
+    /// maximum over the window's input rows for every column first (a loop that vectorises),
+    /// then over the window's columns. `rows_max` is scratch of the input width.
+    fn plane_maxima(&self, x: &[f32], y: &mut [f32], rows_max: &mut [f32]) {
+        let width = self.input[1];
+        let columns: Vec<Range<usize>> = (0..self.out[1]).map(|ow| self.taps(1, ow)).collect();
+        for (oh, y) in y.chunks_exact_mut(self.out[1]).enumerate() {
+            rows_max.fill(f32::NEG_INFINITY);
+            for kh in self.taps(0, oh) {
+                let row = &x[self.index(0, oh, kh) * width..][..width];
+                for (m, &v) in rows_max.iter_mut().zip(row) {
+                    *m = nan_max(*m, v);
+                }
+            }
+            for ((ow, cols), y) in columns.iter().enumerate().zip(y) {
+                let taps = cols.clone().map(|kw| rows_max[self.index(1, ow, kw)]);
+                *y = taps.fold(f32::NEG_INFINITY, nan_max);
+            }
+        }
+    }
+}
+
+/// The larger of `a` and `b`, or a NaN if either is one (as PyTorch's max pool), without a
+/// branch.
+#[inline(always)]
+fn nan_max(a: f32, b: f32) -> f32 {
+    if b > a || b.is_nan() { b } else { a }
 }
 
 /// The output `[planes, H_out*W_out]` of input `x` `[planes, H*W]`.
@@ -100,7 +128,10 @@ pub(crate) fn forward(x: &[f32], g: &Window) -> Vec<f32> {
     y.par_chunks_mut(g.out_len())
         .zip(x.par_chunks(g.input_len()))
         .with_min_len(PLANES_PER_TASK)
-        .for_each(|(y, x)| g.plane(x, |o, best, _| y[o] = best));
+        .for_each_init(
+            || vec![0.0f32; g.input[1]],
+            |rows_max, (y, x)| g.plane_maxima(x, y, rows_max),
+        );
     y
 }
 

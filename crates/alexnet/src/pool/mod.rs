@@ -108,6 +108,14 @@ mod tests {
         };
         let ((y, dx), (y_ref, dx_ref)) = (run(true), run(false));
         let what = format!("input {shape:?}, {options:?}");
+        // Without autodiff: the forward pass that keeps no positions.
+        let inference = max_pool2d(x.clone().inner(), options.clone());
+        let inference_ref = burn::tensor::module::max_pool2d(x.clone().inner(), options.clone());
+        assert_eq!(
+            relative_diff(inference, inference_ref),
+            0.0,
+            "inference, {what}"
+        );
         assert_eq!(y.dims(), y_ref.dims(), "{what}");
         assert_eq!(relative_diff(y, y_ref), 0.0, "output, {what}");
         assert!(relative_diff(dx, dx_ref) < 1e-6, "input gradient, {what}");
