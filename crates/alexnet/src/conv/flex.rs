@@ -70,50 +70,33 @@ impl ConvGrads for Flex {
             options,
         } = saved;
         let [want_x, want_weight, want_bias] = wants;
+        let db =
+            want_bias.then(|| Flex::conv2d_bias_backward(x.clone(), bias, output_grad.clone()));
+        let Some(g) = geometry(&x, &weight, &options, &[&output_grad]) else {
+            let dx = want_x.then(|| {
+                Flex::conv2d_x_backward(
+                    x.clone(),
+                    weight.clone(),
+                    output_grad.clone(),
+                    options.clone(),
+                )
+            });
+            let dw =
+                want_weight.then(|| Flex::conv2d_weight_backward(x, weight, output_grad, options));
+            return [dx, dw, db];
+        };
+        let (x, weight, dy) = (contiguous(x), contiguous(weight), contiguous(output_grad));
+        let c_out = weight.shape()[0];
         let dx = want_x.then(|| {
-            input_grad(
-                x.clone(),
-                weight.clone(),
-                output_grad.clone(),
-                options.clone(),
-            )
+            let dx = kernels::input_grad(elements(&dy), elements(&weight), c_out, &g);
+            tensor(dx, [x.shape()[0], g.c, g.h, g.w], &x) // [N, C_in, H, W]
         });
-        let dw = want_weight.then(|| weight_grad(x.clone(), weight, output_grad.clone(), options));
-        let db = want_bias.then(|| Flex::conv2d_bias_backward(x, bias, output_grad));
+        let dw = want_weight.then(|| {
+            let dw = kernels::weight_grad(elements(&x), elements(&dy), c_out, &g);
+            tensor(dw, [c_out, g.c, g.kernel[0], g.kernel[1]], &x) // [C_out, C_in, K_h, K_w]
+        });
         [dx, dw, db]
     }
-}
-
-/// The gradient of the loss with respect to `x`, `[N, C_in, H, W]`.
-fn input_grad(
-    x: FloatTensor<Flex>,
-    weight: FloatTensor<Flex>,
-    output_grad: FloatTensor<Flex>,
-    options: ConvOptions<2>,
-) -> FloatTensor<Flex> {
-    let Some(g) = geometry(&x, &weight, &options, &[&output_grad]) else {
-        return Flex::conv2d_x_backward(x, weight, output_grad, options);
-    };
-    let (weight, dy) = (contiguous(weight), contiguous(output_grad));
-    let dx = kernels::input_grad(elements(&dy), elements(&weight), weight.shape()[0], &g);
-    let [n, c, h, w] = [x.shape()[0], g.c, g.h, g.w];
-    tensor(dx, [n, c, h, w], &x)
-}
-
-/// The gradient of the loss with respect to `weight`, `[C_out, C_in / groups, K_h, K_w]`.
-fn weight_grad(
-    x: FloatTensor<Flex>,
-    weight: FloatTensor<Flex>,
-    output_grad: FloatTensor<Flex>,
-    options: ConvOptions<2>,
-) -> FloatTensor<Flex> {
-    let Some(g) = geometry(&x, &weight, &options, &[&output_grad]) else {
-        return Flex::conv2d_weight_backward(x, weight, output_grad, options);
-    };
-    let (x, dy) = (contiguous(x), contiguous(output_grad));
-    let c_out = weight.shape()[0];
-    let dw = kernels::weight_grad(elements(&x), elements(&dy), c_out, &g);
-    tensor(dw, [c_out, g.c, g.kernel[0], g.kernel[1]], &x)
 }
 
 /// The im2col geometry of an ungrouped f32 convolution of `x` `[N, C, H, W]` by `weight`
