@@ -70,12 +70,7 @@ pub(super) fn input_grad(dy: &[f32], weight: &[f32], c_out: usize, g: &Im2col) -
             let width = samples.len() * positions;
             let (cols, grouped) = scratch.split_at_mut(rows * width);
             let dy = &dy[samples.start * c_out * positions..][..c_out * width];
-            let dy = if samples.len() == 1 {
-                dy
-            } else {
-                group(dy, &mut grouped[..c_out * width], c_out, positions);
-                &grouped[..c_out * width]
-            };
+            let dy = grouped_view(dy, grouped, c_out, positions);
             gemm(
                 cols,
                 wt,
@@ -109,8 +104,11 @@ pub(super) fn weight_grad(x: &[f32], dy: &[f32], c_out: usize, g: &Im2col) -> Ve
             let width = group_samples.len() * positions;
             g.columns_into(x, group_samples.clone(), &mut cols);
             let dy = &dy[start * c_out * positions..][..c_out * width];
-            group(dy, &mut grouped[..c_out * width], c_out, positions);
-            let lhs = Matrix::row_major(&grouped[..c_out * width], c_out, width);
+            let lhs = Matrix::row_major(
+                grouped_view(dy, &mut grouped, c_out, positions),
+                c_out,
+                width,
+            );
             let rhs = Matrix::row_major(&cols[..rows * width], rows, width).t();
             gemm(&mut dw, lhs, rhs, true, threads); // [C_out, C*K_h*K_w]
         }
@@ -157,6 +155,22 @@ fn group(samples: &[f32], grouped: &mut [f32], channels: usize, positions: usize
             grouped[c * width + s * positions..][..positions].copy_from_slice(src);
         }
     }
+}
+
+/// `samples` `[len, C, P]` as `[C, len*P]`: the slice itself for one sample, otherwise grouped
+/// into the front of `scratch`.
+fn grouped_view<'a>(
+    samples: &'a [f32],
+    scratch: &'a mut [f32],
+    channels: usize,
+    positions: usize,
+) -> &'a [f32] {
+    if samples.len() == channels * positions {
+        return samples;
+    }
+    let grouped = &mut scratch[..samples.len()];
+    group(samples, grouped, channels, positions);
+    grouped
 }
 
 /// The inverse of [`group`]: `[C, len*P]` back into `[len, C, P]`.
