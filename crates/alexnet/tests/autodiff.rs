@@ -118,20 +118,44 @@ fn train_step_returns_loss_and_gradients() {
     let ad = device.clone().autodiff();
     let model = fixture_config("torchvision").init(&ad);
     let targets = Tensor::<1, Int>::from_ints([1, 7], &ad);
-    let batch = ImageBatch {
-        images: input(&ad),
-        targets: targets.clone(),
-    };
+    let batch = ImageBatch::new(input(&ad), targets.clone());
     let output = TrainStep::step(&model, batch);
     let loss = values(output.item.loss.clone());
     assert!(loss[0].is_finite() && loss[0] > 0.0, "{loss:?}");
     assert_eq!(output.item.output.dims(), [2, 10]);
 
     let valid = model.valid();
-    let batch = ImageBatch {
-        images: input(&device),
-        targets: Tensor::<1, Int>::from_ints([1, 7], &device),
-    };
+    let batch = ImageBatch::new(input(&device), Tensor::<1, Int>::from_ints([1, 7], &device));
     let eval = InferenceStep::step(&valid, batch);
     assert_eq!(eval.output.dims(), [2, 10]);
+}
+
+/// `loss_scale` scales the gradients of the training step, not the loss it reports.
+#[cfg(feature = "train")]
+#[test]
+fn a_batch_loss_scale_scales_the_gradients_only() {
+    use alexnet::ImageBatch;
+    use burn::tensor::Int;
+    use burn::train::TrainStep;
+
+    let ad = alexnet_device::parse_device("flex")
+        .expect("flex")
+        .autodiff();
+    let model = fixture_config("standard").with_dropout(0.0).init(&ad);
+    let targets = Tensor::<1, Int>::from_ints([1, 7], &ad);
+    let step = |scale: f32| {
+        let batch = ImageBatch::new(input(&ad), targets.clone()).with_loss_scale(scale);
+        let mut output = TrainStep::step(&model, batch);
+        let grad = output
+            .grads
+            .remove::<2>(model.fc8.weight.id)
+            .expect("fc8 weight gradient");
+        (values(output.item.loss), values(grad))
+    };
+    let (loss, grad) = step(1.0);
+    let (half_loss, half_grad) = step(0.5);
+    assert_eq!(loss, half_loss, "the reported loss is not scaled");
+    let halved: Vec<f32> = grad.iter().map(|g| g * 0.5).collect();
+    assert!(relative_error(&half_grad, &halved) <= 1e-6);
+    assert!(grad.iter().any(|g| *g != 0.0));
 }

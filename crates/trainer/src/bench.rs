@@ -167,10 +167,10 @@ fn train_runs(
     let labels: Vec<i64> = (0..args.batch_size)
         .map(|i| (i % args.num_classes) as i64)
         .collect();
-    let batch = ImageBatch {
-        images: images.to_device(&ad),
-        targets: Tensor::<1, Int>::from_data(labels.as_slice(), &ad),
-    };
+    let batch = ImageBatch::new(
+        images.to_device(&ad),
+        Tensor::<1, Int>::from_data(labels.as_slice(), &ad),
+    );
     let mut model: Option<AlexNet> = Some(config.init(&ad));
     let mut optim = SgdConfig::new()
         .with_momentum(0.9)
