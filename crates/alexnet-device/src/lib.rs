@@ -14,9 +14,13 @@
 //! [`flush_denormals`] switches the CPU to flush subnormal floats to zero; without it a CPU
 //! training run slows down as it converges (see the function's documentation).
 
+#[cfg(feature = "cuda")]
+mod cuda;
 mod denormals;
+mod list;
 
 pub use denormals::{denormals_flushed, flush_denormals};
+pub use list::{check_collectives, parse_devices};
 
 use std::fmt;
 use std::str::FromStr;
@@ -147,6 +151,34 @@ pub enum DeviceError {
         /// The text after the colon.
         index: String,
     },
+    /// A device list with no device.
+    #[error("the device list is empty")]
+    EmptyList,
+    /// A device list mixes backends.
+    #[error("every device of a list must be on one backend: `{first}` and `{other}` are not")]
+    MixedBackends {
+        /// The first device's name.
+        first: String,
+        /// The first device on another backend.
+        other: String,
+    },
+    /// `cuda:all` found no GPU.
+    #[error("`{spec}`: no CUDA GPU is present (is the NVIDIA driver installed?)")]
+    NoGpu {
+        /// The spec as given.
+        spec: String,
+    },
+    /// CUDA's collectives need NCCL, which is not installed.
+    #[error(
+        "training on several CUDA devices needs NCCL, and libnccl.so.2 cannot be loaded; install          it (Ubuntu: `apt install libnccl2`, or `pip install nvidia-nccl-cu12` and add its lib          folder to LD_LIBRARY_PATH), or train on one device with --device"
+    )]
+    NoNccl,
+    /// The backend cannot all-reduce across devices.
+    #[error("the {backend} backend has no collective operations (only cuda does)")]
+    NoCollectives {
+        /// The backend's name.
+        backend: String,
+    },
     /// No backend is compiled in at all.
     #[error(
         "no Burn backend is compiled in; enable one of the features flex, ndarray, wgpu, vulkan, cuda, tch"
@@ -220,7 +252,7 @@ pub fn default_device() -> Result<Device, DeviceError> {
         .ok_or(DeviceError::NoBackend)
 }
 
-fn compiled_list() -> String {
+pub(crate) fn compiled_list() -> String {
     let names: Vec<&str> = compiled_backends().into_iter().map(Backend::name).collect();
     if names.is_empty() {
         "none".to_string()

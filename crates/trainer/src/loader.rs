@@ -1,7 +1,8 @@
 //! burn-train's `DataLoader` over `alexnet-data`'s `BatchLoader`: a new shuffled order every
 //! epoch (from the seed and the epoch number, so a resumed run sees the same orders), a
 //! background thread that prepares the next batches while the model trains on the current one,
-//! and a clear error when the data is broken.
+//! and a clear error when the data is broken. Split across data-parallel devices, each device's
+//! loader serves its share of every global batch ([`crate::shard`]).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +17,7 @@ use burn::data::dataset::DatasetError;
 use burn::tensor::Device;
 
 use crate::data::SharedDataset;
+use crate::shard;
 
 /// Batches prepared ahead of the model.
 const PREFETCH: usize = 2;
@@ -28,8 +30,12 @@ pub struct EpochLoader {
     batch_size: usize,
     shuffle: bool,
     seed: u64,
-    /// The positions of each epoch's order this loader serves (all of them unless sliced).
-    range: Option<Range<usize>>,
+    /// The part of each epoch's order this loader serves.
+    part: Part,
+    /// The data-parallel devices a split of this loader serves (1: one device).
+    replicas: usize,
+    /// The loss scale of the batches a replica serves (see [`ImageBatch::loss_scale`]).
+    replica_loss_scale: f32,
     /// The epoch the next `iter()` serves (1-based, as burn-train counts).
     epoch: Arc<AtomicUsize>,
     /// The error that stopped loading, for the final report.
@@ -54,10 +60,34 @@ impl EpochLoader {
             batch_size,
             shuffle,
             seed,
-            range: None,
+            part: Part::All,
+            replicas: 1,
+            replica_loss_scale: 1.0,
             epoch: Arc::new(AtomicUsize::new(first_epoch)),
             failure: Arc::new(Mutex::new(None)),
             workers,
+        }
+    }
+
+    /// The same loader for `replicas` data-parallel devices: burn-train's split of it across
+    /// them gives each device its share of every global batch (`batch_size * replicas` images),
+    /// with `loss_scale` on its batches (`1 / replicas` where the devices' gradients are summed).
+    pub fn with_replicas(self, replicas: usize, loss_scale: f32) -> Self {
+        Self {
+            replicas: replicas.max(1),
+            replica_loss_scale: loss_scale,
+            ..self
+        }
+    }
+
+    /// The training images all replicas together process per epoch.
+    pub fn images_per_epoch(&self) -> usize {
+        let len = self.loader.dataset().len();
+        match self.replicas {
+            1 => len,
+            n => (0..n)
+                .map(|r| shard::replica_items(len, self.batch_size, n, r))
+                .sum(),
         }
     }
 
@@ -71,20 +101,46 @@ impl EpochLoader {
         self.loader.skipped()
     }
 
-    /// The item order of `epoch`: a seeded Fisher-Yates shuffle, or the identity, cut to the
-    /// loader's slice.
-    fn order(&self, epoch: usize) -> Vec<usize> {
+    /// The batches of `epoch`: a seeded Fisher-Yates shuffle (or the identity) of the items,
+    /// cut to the loader's part and into batches.
+    fn batches(&self, epoch: usize) -> Vec<Vec<usize>> {
         let n = self.loader.dataset().len();
         let order = if self.shuffle {
             epoch_order(n, self.seed, epoch as u64)
         } else {
             (0..n).collect()
         };
-        match &self.range {
-            Some(range) => order[range.clone()].to_vec(),
-            None => order,
+        let chunks = |items: &[usize]| {
+            items
+                .chunks(self.batch_size)
+                .map(<[usize]>::to_vec)
+                .collect()
+        };
+        match &self.part {
+            Part::All => chunks(&order),
+            Part::Range(range) => chunks(&order[range.clone()]),
+            Part::Replica(r) => shard::replica_batches(&order, self.batch_size, self.replicas, *r),
         }
     }
+
+    /// The loss scale of this loader's batches.
+    fn loss_scale(&self) -> f32 {
+        match self.part {
+            Part::Replica(_) => self.replica_loss_scale,
+            _ => 1.0,
+        }
+    }
+}
+
+/// The part of each epoch's order a loader serves.
+#[derive(Clone, Debug)]
+enum Part {
+    /// Every item.
+    All,
+    /// Positions of the order.
+    Range(Range<usize>),
+    /// One replica's share of each global batch.
+    Replica(usize),
 }
 
 struct EpochIter {
@@ -92,6 +148,7 @@ struct EpochIter {
     device: Device,
     done: usize,
     total: usize,
+    loss_scale: f32,
     failure: Arc<Mutex<Option<TooManyFailures>>>,
 }
 
@@ -105,7 +162,8 @@ impl Iterator for EpochIter {
                 Ok(batch) => {
                     self.done += batch.len();
                     let (images, targets) = batch.to_tensors(&self.device);
-                    return Some(Ok(ImageBatch { images, targets }));
+                    let batch = ImageBatch::new(images, targets).with_loss_scale(self.loss_scale);
+                    return Some(Ok(batch));
                 }
                 Err(err) => {
                     let message = err.to_string();
@@ -128,14 +186,13 @@ impl DataLoaderIterator<ImageBatch> for EpochIter {
 impl DataLoader<ImageBatch> for EpochLoader {
     fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<ImageBatch> + 'a> {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst);
-        let order = self.order(epoch);
-        let total = order.len();
+        let batches = self.batches(epoch);
+        let total = batches.iter().map(Vec::len).sum();
         let (sender, receiver) = sync_channel(PREFETCH);
         let loader = Arc::clone(&self.loader);
-        let batch_size = self.batch_size;
         let workers = self.workers.clone();
         std::thread::spawn(move || {
-            for indices in order.chunks(batch_size) {
+            for indices in &batches {
                 let batch = match &workers {
                     Some(pool) => pool.install(|| loader.load(epoch as u64, indices)),
                     None => loader.load(epoch as u64, indices),
@@ -152,14 +209,18 @@ impl DataLoader<ImageBatch> for EpochLoader {
             device: self.device.clone(),
             done: 0,
             total,
+            loss_scale: self.loss_scale(),
             failure: Arc::clone(&self.failure),
         })
     }
 
     fn num_items(&self) -> usize {
-        self.range
-            .as_ref()
-            .map_or(self.loader.dataset().len(), ExactSizeIterator::len)
+        let len = self.loader.dataset().len();
+        match &self.part {
+            Part::All => len,
+            Part::Range(range) => range.len(),
+            Part::Replica(r) => shard::replica_items(len, self.batch_size, self.replicas, *r),
+        }
     }
 
     fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<ImageBatch>> {
@@ -169,16 +230,32 @@ impl DataLoader<ImageBatch> for EpochLoader {
         })
     }
 
-    /// Positions `start..end` of every epoch's order (relative to this loader's own items, as
-    /// burn-train's split across devices asks): loaders sliced from one loader share its seed,
-    /// so their slices of an epoch are disjoint and together cover the split.
+    /// burn-train's split across the devices of a loader made `with_replicas`: replica `i`'s
+    /// share of every global batch. Otherwise positions `start..end` of every epoch's order
+    /// (relative to this loader's own items): loaders sliced from one loader share its seed, so
+    /// their slices of an epoch are disjoint and together cover the split.
     fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<ImageBatch>> {
-        let offset = self.range.as_ref().map_or(0, |r| r.start);
+        let epoch = Arc::new(AtomicUsize::new(self.epoch.load(Ordering::SeqCst)));
         let len = self.num_items();
+        let replica = match self.part {
+            Part::All if self.replicas > 1 => shard::split_index(len, self.replicas, start, end),
+            _ => None,
+        };
+        if let Some(r) = replica {
+            return Arc::new(Self {
+                part: Part::Replica(r),
+                epoch,
+                ..self.clone()
+            });
+        }
+        let offset = match &self.part {
+            Part::Range(r) => r.start,
+            _ => 0,
+        };
         let (start, end) = (start.min(len), end.min(len).max(start.min(len)));
         Arc::new(Self {
-            range: Some(offset + start..offset + end),
-            epoch: Arc::new(AtomicUsize::new(self.epoch.load(Ordering::SeqCst))),
+            part: Part::Range(offset + start..offset + end),
+            epoch,
             ..self.clone()
         })
     }
@@ -227,5 +304,25 @@ mod tests {
         let inner = loader().slice(2, 9).slice(1, 3);
         assert_eq!(inner.num_items(), 2);
         assert_eq!(labels(inner.as_ref()), expected[3..5]);
+    }
+
+    #[test]
+    fn split_across_replicas_each_serves_its_share_of_every_global_batch() {
+        let whole = labels(&loader());
+        let replicas = loader().with_replicas(2, 0.5);
+        // burn-train's split of 10 items across 2 devices
+        let (a, b) = (replicas.slice(0, 5), replicas.slice(5, 10));
+        assert_eq!((a.num_items(), b.num_items()), (5, 5));
+        assert_eq!(replicas.images_per_epoch(), 10);
+        // global batches of 6: positions 0-2 and 6-7 to the first, 3-5 and 8-9 to the second
+        assert_eq!(labels(a.as_ref()), [&whole[0..3], &whole[6..8]].concat());
+        assert_eq!(labels(b.as_ref()), [&whole[3..6], &whole[8..10]].concat());
+        let scales: Vec<f32> = a.iter().map(|b| b.expect("loads").loss_scale).collect();
+        assert_eq!(scales, [0.5, 0.5]);
+        let unsplit: Vec<f32> = replicas
+            .iter()
+            .map(|b| b.expect("loads").loss_scale)
+            .collect();
+        assert!(unsplit.iter().all(|&s| s == 1.0), "{unsplit:?}");
     }
 }

@@ -18,15 +18,18 @@ mod loader;
 mod logging;
 mod metrics;
 mod nan_guard;
+mod parallel;
 mod plot;
 mod predict;
 mod renderer;
 mod run_dir;
 mod schedule;
 mod setup;
+mod shard;
 mod summary;
 mod train;
 mod usage;
+mod watchdog;
 
 use std::process::ExitCode;
 
@@ -53,13 +56,16 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            if err.downcast_ref::<UsageError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+        Err(err) => ExitCode::from(report(&err) as u8),
+    }
+}
+
+/// Prints `err` with its causes; returns the exit code: 2 for a usage error, 1 otherwise.
+pub fn report(err: &anyhow::Error) -> i32 {
+    eprintln!("error: {err:#}");
+    if err.downcast_ref::<UsageError>().is_some() {
+        2
+    } else {
+        1
     }
 }

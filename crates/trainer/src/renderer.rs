@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -36,6 +37,7 @@ pub struct RunRenderer {
     train_items: usize,
     train_seconds: f64,
     last_progress: Instant,
+    epoch_images: Arc<AtomicUsize>,
 }
 
 impl RunRenderer {
@@ -67,7 +69,13 @@ impl RunRenderer {
             train_items: 0,
             train_seconds: 0.0,
             last_progress: now,
+            epoch_images: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// The training images of the last finished epoch, over every device (0 before the first).
+    pub fn epoch_images(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.epoch_images)
     }
 
     fn record(&mut self, state: &MetricState, valid: bool) {
@@ -84,6 +92,7 @@ impl RunRenderer {
     }
 
     fn finish_epoch(&mut self, epoch: usize) {
+        self.epoch_images.store(self.train_items, Ordering::Relaxed);
         let pick = |map: &HashMap<String, f64>, prefix: &str| {
             map.iter()
                 .find(|(name, _)| name.starts_with(prefix))

@@ -12,14 +12,18 @@ use crate::config::{TrainConfig, dataset_name};
 use crate::data::SharedDataset;
 use crate::loader::EpochLoader;
 use crate::metrics::{EpochRow, read_csv, write_csv};
+use crate::parallel::{DeviceSet, Mode};
 use crate::run_dir::{last_complete_checkpoint, prepare_run_dir, write_json_atomic};
 use crate::{data, usage};
 
-/// A run ready to train: its resolved configuration, directory, device and data.
+/// A run ready to train: its resolved configuration, directory, devices and data.
 pub(crate) struct Setup {
     pub(crate) config: TrainConfig,
     pub(crate) run_dir: PathBuf,
+    /// The main device (validation, checkpoints, the final model).
     pub(crate) device: Device,
+    /// Every training device.
+    pub(crate) devices: DeviceSet,
     pub(crate) backend: String,
     pub(crate) train_set: SharedDataset,
     pub(crate) val_set: SharedDataset,
@@ -48,15 +52,22 @@ pub(crate) struct Loaders {
 pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     let (run_dir, saved) = prepare_run_dir(args)?;
     let mut config = TrainConfig::resolve(args, saved.clone())?;
-    let device = crate::device(config.device.as_deref())?;
+    let devices = DeviceSet::resolve(config.device.as_deref(), &config.devices)?;
+    let device = devices.main().clone();
     let backend = crate::backend_name(&device).to_owned();
-    if saved
-        .as_ref()
-        .is_some_and(|s| s.model.arch != config.model.arch)
-    {
-        return Err(usage("--resume cannot change --arch of a run"));
+    if !config.devices.is_empty() {
+        config.devices = devices.names.clone();
+        config.global_batch_size = Some(config.data.batch_size * devices.replicas());
     }
+    check_resume(saved.as_ref(), &config)?;
     let (train_set, val_set, classes) = data::open(&config)?;
+    if train_set.len() < devices.replicas() {
+        return Err(usage(format!(
+            "{} devices need at least as many training images; the dataset has {}",
+            devices.replicas(),
+            train_set.len()
+        )));
+    }
     if saved
         .as_ref()
         .is_some_and(|s| !s.classes.is_empty() && s.classes != classes)
@@ -96,6 +107,7 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
         config,
         run_dir,
         device,
+        devices,
         backend,
         train_set,
         val_set,
@@ -105,6 +117,25 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     };
     log_start(&setup, args.resume);
     Ok(setup)
+}
+
+/// What a resume cannot change: the variant, and the number of devices (the global batch, and
+/// with it the schedule's steps per epoch).
+fn check_resume(saved: Option<&TrainConfig>, config: &TrainConfig) -> Result<()> {
+    let Some(saved) = saved else { return Ok(()) };
+    if saved.model.arch != config.model.arch {
+        return Err(usage("--resume cannot change --arch of a run"));
+    }
+    let replicas = |c: &TrainConfig| c.devices.len().max(1);
+    if replicas(saved) != replicas(config) {
+        return Err(usage(format!(
+            "--resume cannot change the number of devices ({} to {}): the global batch and the \
+             schedule depend on it",
+            replicas(saved),
+            replicas(config)
+        )));
+    }
+    Ok(())
 }
 
 /// Says what the run is about to do.
@@ -133,6 +164,21 @@ fn log_start(setup: &Setup, resume: bool) {
         dataset_name(config.data.dataset),
         setup.train_set.len(),
         setup.val_set.len(),
-        setup.backend,
+        devices_text(setup),
     );
+}
+
+/// The device, or the device list and how it trains (with the global batch).
+fn devices_text(setup: &Setup) -> String {
+    let set = &setup.devices;
+    let how = match set.mode {
+        Mode::Single => return setup.backend.clone(),
+        Mode::Ddp => "DDP",
+        Mode::MultiDevice => "replicas",
+    };
+    format!(
+        "{} ({how}, {} images per step)",
+        set.names.join(","),
+        setup.config.data.batch_size * set.replicas()
+    )
 }

@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use alexnet::AlexNet;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::metrics::EpochRow;
 use crate::run_dir::write_json_atomic;
 use crate::setup::{Loaders, Setup};
+use crate::train::Trained;
 
 /// `summary.json`.
 #[derive(Debug, Serialize)]
@@ -35,6 +35,16 @@ pub struct Summary {
     pub images_per_sec: f64,
     /// Backend that trained it.
     pub device: String,
+    /// Every training device (one entry without `--devices`).
+    pub devices: Vec<String>,
+    /// Images per step on each device.
+    pub batch_size: usize,
+    /// Images per step over all devices.
+    pub global_batch_size: usize,
+    /// Training images processed per epoch over all devices (the training split's size, plus
+    /// the repeated images that give every device a share of a last step smaller than the
+    /// device count).
+    pub images_per_epoch: usize,
     /// Epoch the run resumed from (0: it did not).
     pub resumed_from: usize,
     /// The run directory.
@@ -44,11 +54,11 @@ pub struct Summary {
 /// Writes the final model, `skipped.txt` and `summary.json`, and prints the summary.
 pub(crate) fn finish(
     setup: &Setup,
-    model: &AlexNet,
-    rows: &[EpochRow],
+    trained: &Trained,
     loaders: &Loaders,
     started: Instant,
 ) -> Result<()> {
+    let (model, rows) = (&trained.model, &trained.rows);
     let run_dir = &setup.run_dir;
     let model_path = run_dir.join("model.bpk");
     model
@@ -75,6 +85,12 @@ pub(crate) fn finish(
             this_run.iter().map(|r| r.images_per_sec).sum::<f64>() / this_run.len() as f64
         },
         device: setup.backend.clone(),
+        devices: setup.devices.names.clone(),
+        batch_size: setup.config.data.batch_size,
+        global_batch_size: setup.config.data.batch_size * setup.devices.replicas(),
+        images_per_epoch: trained
+            .epoch_images
+            .unwrap_or_else(|| loaders.train.images_per_epoch()),
         resumed_from: setup.resume_from.unwrap_or(0),
         run_dir: run_dir.clone(),
     };

@@ -8,8 +8,10 @@
 //! file and the summary).
 
 use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use alexnet::optim::SgdConfig;
 use alexnet::{AlexNet, WeightsError};
@@ -29,26 +31,33 @@ use crate::data::SharedDataset;
 use crate::loader::EpochLoader;
 use crate::metrics::EpochRow;
 use crate::nan_guard::NanGuard;
+use crate::parallel::Mode;
 use crate::renderer::RunRenderer;
 use crate::run_dir::last_complete_checkpoint;
 use crate::schedule::{Plateau, Schedule, SharedFactor};
 use crate::setup::{Loaders, Setup, set_up};
+use crate::watchdog::Watchdog;
 use crate::{logging, usage};
 
 /// Checkpoints kept on disk (the newest complete set survives a kill while the next is written).
 const KEEP_CHECKPOINTS: usize = 2;
 
+/// How long DDP workers get to return after a stop before the process ends.
+const DDP_STOP_GRACE: Duration = Duration::from_secs(120);
+
 /// Runs `trainer train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
     let started = Instant::now();
     let setup = set_up(args)?;
-    setup.device.seed(setup.config.seed);
+    for (i, device) in setup.devices.devices.iter().enumerate() {
+        device.seed(setup.config.seed + i as u64);
+    }
     let ad = setup.device.clone().autodiff();
     let model = build_model(&setup, &ad)?;
     let (schedule, plateau) = build_schedule(&setup);
     let loaders = build_loaders(&setup, &ad)?;
-    let (model, rows) = launch(&setup, model, schedule, plateau, &loaders)?;
-    crate::summary::finish(&setup, &model, &rows, &loaders, started)
+    let trained = launch(&setup, model, schedule, plateau, &loaders)?;
+    crate::summary::finish(&setup, &trained, &loaders, started)
 }
 
 /// The model on the autodiff device `ad`: freshly initialised, then loaded from `--weights` or
@@ -116,7 +125,10 @@ fn build_schedule(setup: &Setup) -> (Schedule, Plateau) {
     let schedule = Schedule {
         kind: config.schedule.lr_scheduler,
         lr: config.optim.lr,
-        iters_per_epoch: setup.train_set.len().div_ceil(config.data.batch_size),
+        iters_per_epoch: setup
+            .train_set
+            .len()
+            .div_ceil(config.data.batch_size * setup.devices.replicas()),
         epochs: config.schedule.epochs,
         warmup_epochs: config.schedule.warmup_epochs,
         step_size: config.schedule.lr_step_size,
@@ -152,10 +164,22 @@ fn build_loaders(setup: &Setup, ad: &Device) -> Result<Loaders> {
             workers.clone(),
         )
     };
+    let devices = &setup.devices;
     Ok(Loaders {
-        train: loader(&setup.train_set, config.train_augment(), ad, true),
+        train: loader(&setup.train_set, config.train_augment(), ad, true)
+            .with_replicas(devices.replicas(), devices.loss_scale()),
         val: loader(&setup.val_set, config.eval_augment(), &setup.device, false),
     })
+}
+
+/// What training produced.
+pub(crate) struct Trained {
+    /// The final model.
+    pub model: AlexNet,
+    /// Every epoch's metrics row, earlier invocations' included.
+    pub rows: Vec<EpochRow>,
+    /// The training images the last epoch processed over every device (`None`: no epoch ran).
+    pub epoch_images: Option<usize>,
 }
 
 /// Trains with burn-train; returns the final model and every epoch's metrics row, or the error
@@ -166,7 +190,7 @@ fn launch(
     schedule: Schedule,
     plateau: Plateau,
     loaders: &Loaders,
-) -> Result<(AlexNet, Vec<EpochRow>)> {
+) -> Result<Trained> {
     let (config, run_dir) = (&setup.config, &setup.run_dir);
     let interrupter = Interrupter::new();
     let nan = NanGuard::new(interrupter.clone());
@@ -179,6 +203,7 @@ fn launch(
         setup.first_epoch(),
         config.schedule.epochs,
     );
+    let epoch_images = renderer.epoch_images();
     let mut training = SupervisedTraining::new(
         run_dir,
         Arc::new(loaders.train.clone()),
@@ -193,26 +218,31 @@ fn launch(
     .num_epochs(config.schedule.epochs)
     .renderer(Box::new(renderer))
     .with_application_logger(None)
-    .with_interrupter(interrupter);
+    .with_interrupter(interrupter.clone());
+    let watched = interrupter;
     if config.schedule.lr_scheduler == Scheduler::Plateau {
         training = training.early_stopping(plateau);
     }
     if let Some(epoch) = setup.resume_from {
         training = training.checkpoint(epoch);
     }
+    if let Some(strategy) = setup.devices.strategy() {
+        training = training.with_training_strategy(strategy.into());
+    }
     if tui {
         logging::redirect(Some(&run_dir.join("train.log")));
     }
     let optim = build_optimizer(config)?;
+    let watchdog = (setup.devices.mode == Mode::Ddp).then(|| ddp_watchdog(setup, &watched, &nan));
     let result = training.launch(Learner::new(model, optim, schedule));
+    if let Some(watchdog) = watchdog {
+        watchdog.finish();
+    }
     // Dropping the renderer closes Burn's TUI (it owns the terminal's alternate screen until
     // then), so the summary below lands on the normal screen.
     drop(result.renderer);
     logging::redirect(None);
-    let checkpoint_note = last_complete_checkpoint(run_dir).map_or_else(
-        || "no checkpoint was written".to_owned(),
-        |e| format!("the last complete checkpoint is epoch {e}"),
-    );
+    let checkpoint_note = checkpoint_note(run_dir);
     if let Some(value) = nan.seen() {
         return Err(anyhow!(
             "training stopped: the training loss became {value}; {checkpoint_note} (lower --lr and --resume)"
@@ -225,5 +255,39 @@ fn launch(
         return Err(anyhow!("training stopped: {error:?}; {checkpoint_note}"));
     }
     let rows = rows.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    Ok((result.model, rows))
+    let epoch_images = match epoch_images.load(Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    };
+    Ok(Trained {
+        model: result.model,
+        rows,
+        epoch_images,
+    })
+}
+
+/// Which checkpoint a stopped run can resume from.
+fn checkpoint_note(run_dir: &Path) -> String {
+    last_complete_checkpoint(run_dir).map_or_else(
+        || "no checkpoint was written".to_owned(),
+        |e| format!("the last complete checkpoint is epoch {e}"),
+    )
+}
+
+/// Ends the process when a DDP run asked to stop does not return (see [`Watchdog`]).
+fn ddp_watchdog(setup: &Setup, interrupter: &Interrupter, nan: &NanGuard) -> Watchdog {
+    let (nan, run_dir) = (nan.clone(), setup.run_dir.clone());
+    Watchdog::start(interrupter.clone(), DDP_STOP_GRACE, move || {
+        let reason = nan.seen().map_or_else(
+            || "it was interrupted".to_owned(),
+            |value| format!("the training loss became {value}"),
+        );
+        logging::redirect(None);
+        let err = anyhow!(
+            "training stopped ({reason}), but a GPU worker still waits in an all-reduce for one \
+             that stopped; exiting; {}",
+            checkpoint_note(&run_dir)
+        );
+        std::process::exit(crate::report(&err));
+    })
 }

@@ -4,56 +4,16 @@
 //! diverging run stops with a clear message.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn trainer(cwd: &Path) -> Command {
-    // Cargo builds the binary for integration tests and names it here.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trainer"));
-    cmd.current_dir(cwd)
-        .env_remove("ALEXNET_DATA_DIR")
-        .env_remove("BURN_DEVICE")
-        .env_remove("RUST_LOG");
-    cmd
-}
+mod common;
 
-/// The optimiser of the tiny runs.
-const LEARN: &[&str] = &["--opt", "adamw", "--lr", "1e-3"];
+use common::{LEARN, TINY_MODEL, csv_epochs, kill_after_epoch_2, stderr, summary, trainer};
 
-/// A narrow model on small images: fast, and still the full AlexNet layer stack.
-const TINY: &[&str] = &[
-    "--width",
-    "0.25",
-    "--image-size",
-    "67",
-    "-b",
-    "32",
-    "--dropout",
-    "0.1",
-    "--aug",
-    "none",
-    "--device",
-    "flex",
-];
-
-fn summary(run: &Path) -> Value {
-    let text = std::fs::read_to_string(run.join("summary.json")).expect("summary.json");
-    serde_json::from_str(&text).expect("summary.json is JSON")
-}
-
-fn csv_epochs(run: &Path) -> Vec<usize> {
-    std::fs::read_to_string(run.join("metrics.csv"))
-        .expect("metrics.csv")
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().expect("epoch").parse().expect("number"))
-        .collect()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// The tiny model on flex.
+fn tiny() -> Vec<&'static str> {
+    [TINY_MODEL, &["--device", "flex"]].concat()
 }
 
 #[test]
@@ -61,7 +21,7 @@ fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("run");
     let out = trainer(dir.path())
-        .args(TINY)
+        .args(tiny())
         .args(LEARN)
         .args([
             "--epochs",
@@ -174,7 +134,7 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
         "--synthetic-val",
         "64",
     ];
-    kill_after_epoch_2(dir.path(), &run, &args);
+    kill_after_epoch_2(dir.path(), &run, &[tiny(), args.to_vec()].concat());
 
     // Resumed with nothing left to train, the run's model is the restored state itself (with
     // `--epochs 1`, a resume that started afresh would train one epoch and differ).
@@ -224,36 +184,6 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
         5 * steps_per_epoch,
         "the optimiser state was not restored"
     );
-}
-
-/// Starts a tiny run with `args` and kills it with SIGKILL once epoch 2's checkpoint is saved.
-fn kill_after_epoch_2(cwd: &Path, run: &Path, args: &[&str]) {
-    let mut child = trainer(cwd)
-        .args(TINY)
-        .args(args)
-        .arg("--output-dir")
-        .arg(run)
-        .stderr(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let epoch2_saved = || {
-        ["model", "optim", "scheduler"]
-            .iter()
-            .all(|kind| run.join(format!("checkpoint/{kind}-2.bpk")).exists())
-    };
-    while !epoch2_saved() {
-        assert!(Instant::now() < deadline, "no checkpoint after 10 minutes");
-        assert!(
-            child.try_wait().expect("wait").is_none(),
-            "finished too soon"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
-    assert!(!run.join("summary.json").exists(), "killed before the end");
 }
 
 /// Every tensor of a burnpack file, by name, as raw bytes.
@@ -330,7 +260,7 @@ fn a_folder_with_bad_files_trains_and_reports_the_skips() {
     put(&data, "val/dogs/empty.png", b"");
     let run = dir.path().join("run");
     let out = trainer(dir.path())
-        .args(TINY)
+        .args(tiny())
         .args(["--dataset", "folder", "--epochs", "2", "--data-dir"])
         .arg(&data)
         .arg("--output-dir")
@@ -399,7 +329,7 @@ fn a_diverging_run_stops_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("run");
     let out = trainer(dir.path())
-        .args(TINY)
+        .args(tiny())
         .args([
             "--opt",
             "sgd",

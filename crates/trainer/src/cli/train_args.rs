@@ -38,6 +38,12 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// Data-parallel training on a comma-separated device list, -b images per device:
+    /// cuda:0,cuda:1 or cuda:all (Burn's DDP, gradients averaged through NCCL), or devices of
+    /// another backend (flex,flex: one replica each, gradients averaged on the first).
+    #[arg(long, value_delimiter = ',', conflicts_with = "device")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<String>>,
     /// Where the images come from and how they are batched.
     #[command(flatten)]
     #[serde(flatten)]

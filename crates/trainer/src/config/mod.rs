@@ -41,6 +41,13 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Device spec (none: `BURN_DEVICE` or the default).
     pub device: Option<String>,
+    /// Data-parallel devices (empty: the one `device`); `cuda:all` is written out GPU by GPU.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
+    /// Images per step over all `devices` (`batch_size` per device); written for the reader,
+    /// recomputed when the run starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_batch_size: Option<usize>,
     /// Class names in label order (filled in from the dataset when a run starts).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
@@ -153,7 +160,7 @@ impl TrainConfig {
             Ok(Value::Object(keys)) => keys.into_iter().map(|(k, _)| k).collect(),
             _ => BTreeSet::new(),
         };
-        keys.insert("classes".into());
+        keys.extend(["classes", "devices", "global_batch_size"].map(String::from));
         keys
     }
 

@@ -1,0 +1,148 @@
+//! Data-parallel training on the CPU: `--devices flex,flex` runs two replicas (Burn's
+//! multi-device strategy, the same code path as several GPUs without collectives). The run
+//! learns, writes every artefact, records its devices and global batch, processes each
+//! training image once per epoch, and resumes after a kill -9.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+mod common;
+
+use common::{LEARN, TINY_MODEL, csv_epochs, kill_after_epoch_2, stderr, summary, trainer};
+
+/// Two flex replicas of the tiny model, 32 images each per step.
+fn two_replicas() -> Vec<&'static str> {
+    [TINY_MODEL, &["--devices", "flex,flex"], LEARN].concat()
+}
+
+fn config(run: &Path) -> Value {
+    let text = std::fs::read_to_string(run.join("config.json")).expect("config.json");
+    serde_json::from_str(&text).expect("config.json is JSON")
+}
+
+#[test]
+fn two_cpu_replicas_learn_and_record_their_devices() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("run");
+    let out = trainer(dir.path())
+        .args(two_replicas())
+        .args([
+            "--epochs",
+            "8",
+            "--synthetic-train",
+            "1200",
+            "--synthetic-val",
+            "200",
+        ])
+        .arg("--output-dir")
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("with flex,flex (replicas, 64 images per step)"),
+        "{}",
+        stderr(&out)
+    );
+    for file in [
+        "model.bpk",
+        "metrics.png",
+        "checkpoint/model-8.bpk",
+        "checkpoint/optim-8.bpk",
+    ] {
+        assert!(run.join(file).is_file(), "missing {file}");
+    }
+    assert_eq!(csv_epochs(&run), (1..=8).collect::<Vec<_>>());
+    let s = summary(&run);
+    assert_eq!(s["devices"], serde_json::json!(["flex", "flex"]));
+    assert_eq!(
+        (s["batch_size"].as_u64(), s["global_batch_size"].as_u64()),
+        (Some(32), Some(64))
+    );
+    assert_eq!(
+        s["images_per_epoch"], 1200,
+        "each training image once per epoch"
+    );
+    let top1 = s["top1"].as_f64().expect("top1");
+    assert!(top1 > 0.25, "no better than chance (0.1): top-1 {top1}");
+    let c = config(&run);
+    assert_eq!(c["devices"], serde_json::json!(["flex", "flex"]));
+    assert_eq!(c["global_batch_size"], 64);
+}
+
+#[test]
+fn two_cpu_replicas_resume_after_a_kill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("run");
+    let data = ["--synthetic-train", "600", "--synthetic-val", "64"];
+    let args = [two_replicas(), data.to_vec(), vec!["--epochs", "4"]].concat();
+    kill_after_epoch_2(dir.path(), &run, &args);
+
+    let out = trainer(dir.path())
+        .args(["--resume", "--devices", "flex", "--output-dir"])
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot change the number of devices"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = trainer(dir.path())
+        .args(["--resume", "--output-dir"])
+        .arg(&run)
+        .output()
+        .expect("resumes");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(&run);
+    let from = s["resumed_from"].as_u64().expect("resumed_from");
+    assert!((2..4).contains(&from), "resumed from {from}");
+    assert_eq!(csv_epochs(&run), [1, 2, 3, 4]);
+    assert_eq!(s["devices"], serde_json::json!(["flex", "flex"]));
+    assert_eq!(s["images_per_epoch"], 600);
+}
+
+#[test]
+fn two_cpu_replicas_stop_on_a_diverging_loss_and_follow_the_plateau_schedule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("diverging");
+    let data = ["--synthetic-train", "320", "--synthetic-val", "32"];
+    let out = trainer(dir.path())
+        .args([TINY_MODEL, &["--devices", "flex,flex"], &data].concat())
+        .args([
+            "--opt",
+            "sgd",
+            "--lr",
+            "1e12",
+            "--epochs",
+            "2",
+            "--output-dir",
+        ])
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("loss became"), "{}", stderr(&out));
+    assert!(!run.join("model.bpk").exists());
+
+    // Patience 0 and an lr too small to move a weight: every epoch after the first has the same
+    // validation loss, so the learning rate drops by 10 after each.
+    let run = dir.path().join("plateau");
+    let out = trainer(dir.path())
+        .args([TINY_MODEL, &["--devices", "flex,flex"], &data].concat())
+        .args(["--opt", "sgd", "--lr", "1e-30", "--lr-scheduler", "plateau"])
+        .args(["--plateau-patience", "0", "--epochs", "3", "--output-dir"])
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stderr(&out);
+    assert!(
+        log.contains("learning rate x1e-1") && log.contains("learning rate x1e-2"),
+        "{log}"
+    );
+    assert_eq!(csv_epochs(&run), [1, 2, 3]);
+}
