@@ -12,7 +12,8 @@
 #   --backends "B ..."  Burn devices (default: those of flex, ndarray, tch the binary runs)
 #   --torch-device D    cpu (default) or cuda[:N]
 #   --threads N         PyTorch and ONNX Runtime CPU threads (default 2, the CI machine's cores)
-#   --precision P       fp32 (default), bf16 or f16 for Burn and PyTorch
+#   --precision P       fp32 (default), bf16, f16 or mixed for Burn; PyTorch runs fp32, or its
+#                       autocast in bf16 (for bf16 and mixed) or f16
 #   --configs "A:B:S ..."  arch:batch:image_size triples (default "standard:16:227 standard:64:227")
 #   --mode M            infer, train or both (default)
 #   --rounds N          alternating rounds per configuration (default 3); medians over them
@@ -46,10 +47,14 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --no-onnx) onnx=0; shift ;;
     --json) json_out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+
+# PyTorch's bf16 and f16 are autocast (f32 weights), Burn's `mixed` is the same split.
+torch_precision="$precision"
+[ "$precision" = mixed ] && torch_precision=bf16
 
 if [ -n "${TRAINER:-}" ]; then
   trainer=("$TRAINER")
@@ -87,7 +92,8 @@ for c in $configs; do
     done
     echo "round $r: pytorch $arch batch $batch ${size}px ..." >&2
     OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_alexnet.py" --device "$torch_device" \
-      --threads "$threads" --mode "$mode" --precision "$precision" "${common[@]}" >>"$results"
+      --threads "$threads" --mode "$mode" --precision "$torch_precision" "${common[@]}" \
+      >>"$results"
     if [ "$onnx" = 1 ] && [ "$mode" != train ]; then
       echo "round $r: onnxruntime $arch batch $batch ${size}px ..." >&2
       OMP_NUM_THREADS="$threads" "$python" -W ignore "$here/pytorch_alexnet.py" --mode infer \

@@ -1,39 +1,46 @@
 #!/usr/bin/env bash
-# GPU check: cross-backend parity and Burn-vs-PyTorch speed on an NVIDIA machine that has no Rust
-# toolchain and no network (the workplace's device machine: x86-64, CUDA 13 driver, PyTorch, no
-# Vulkan loader). Everything it runs is built elsewhere and brought in `.gpu/`:
+# GPU check, in one run on an NVIDIA machine that has PyTorch but no Rust toolchain and no
+# network: cross-backend parity, the persistent autotune cache (a cold and a warm start),
+# data-parallel training with DDP on every GPU present (one GPU runs the same code path), a DDP
+# run that must stop on a diverging loss instead of hanging, and training throughput in fp32,
+# bf16 and mixed precision against PyTorch's fp32 and bf16 autocast, side by side.
 #
-#   scripts/gpu-check.sh --pack      # on the build machine: builds (~30 min cold) and packs
-#   scripts/gpu-check.sh bench       # on the GPU machine, from the repository root (.gpu/, .gl/)
-#   scripts/gpu-check.sh parity      # likewise (.gpu-parity/, .gl/)
-#
-# The two compressed binaries (~35 MB each) do not fit one transfer of the workplace's device
-# tool (64 MiB), hence two calls: `bench` needs .gpu/trainer.xz, `parity` .gpu-parity/*.xz.
+#   scripts/gpu-check.sh --pack      # on a build machine: builds (~30 min cold) and packs .gpu/, .gl/
+#   scripts/gpu-check.sh             # on the GPU machine, from the repository root
 #
 # Packing builds the release trainer and the parity test with wgpu, vulkan and cuda (cuda needs
 # LLVM for cubecl-llvm: scripts/llvm-from-pypi.sh where GitHub is out of reach, and
-# CUDARC_CUDA_VERSION=13000 when no CUDA toolkit is installed), xz-compresses both (~20 MB each)
-# and downloads Debian's libvulkan1 into .gl/ (the Vulkan loader; the NVIDIA driver brings the ICD).
+# CUDARC_CUDA_VERSION=13000 when no CUDA toolkit is installed), with fat LTO and stripped so that
+# both xz-compressed binaries fit .gpu/ under GPU_CHECK_PACK_MIB (default 60), and downloads
+# Debian's libvulkan1 into .gl/ (the Vulkan loader; the NVIDIA driver brings the ICD).
 #
-# The run writes its logs to $OUT (or /tmp/gpu-check): gpu.txt, parity.txt, bench-*.jsonl and
-# compare-*.txt. Each step has a time cap, and the whole run stops starting new steps after
-# GPU_CHECK_SECONDS (default 540).
+# The run writes to $OUT (or /tmp/gpu-check): gpu-check.log, results.jsonl (every bench row,
+# tagged with its step), compare-*.txt, the DDP runs' directories and summary.txt (the numbers
+# for docs/performance.md). Each step has a time cap, and no step starts after
+# GPU_CHECK_SECONDS (default 570) have passed.
 set -uo pipefail
 
 if [ "${1:-}" = "--pack" ]; then
   set -e
   target="${CARGO_TARGET_DIR:-target/gpu}"
-  CUDARC_CUDA_VERSION="${CUDARC_CUDA_VERSION:-13000}" cargo test --release --no-run \
-    --target-dir "$target" -p alexnet -p trainer \
+  CUDARC_CUDA_VERSION="${CUDARC_CUDA_VERSION:-13000}" CARGO_PROFILE_RELEASE_LTO=fat \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo test --release --no-run --target-dir "$target" -p alexnet -p trainer \
     --features alexnet/train,trainer/wgpu,trainer/vulkan,trainer/cuda
-  mkdir -p .gpu .gpu-parity .gl
+  mkdir -p .gpu .gl
   parity="$(ls -t "$target"/release/deps/backend_parity-* | grep -v '\.d$' | head -1)"
   strip -o /tmp/trainer.stripped "$target/release/trainer"
   strip -o /tmp/backend_parity.stripped "$parity"
-  xz -T0 -6 -c /tmp/trainer.stripped >.gpu/trainer.xz
-  xz -T0 -6 -c /tmp/backend_parity.stripped >.gpu-parity/backend_parity.xz
+  xz -T0 -9e -c /tmp/trainer.stripped >.gpu/trainer.xz
+  xz -T0 -9e -c /tmp/backend_parity.stripped >.gpu/backend_parity.xz
   (cd .gl && apt-get download libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2)
-  ls -la .gpu .gpu-parity .gl
+  ls -la .gpu .gl
+  mib=$(($(du -sk .gpu .gl | awk '{s += $1} END {print s}') / 1024))
+  echo "packed: $mib MiB"
+  if [ "$mib" -gt "${GPU_CHECK_PACK_MIB:-60}" ]; then
+    echo "error: $mib MiB is over GPU_CHECK_PACK_MIB=${GPU_CHECK_PACK_MIB:-60}" >&2
+    exit 1
+  fi
   exit 0
 fi
 
@@ -41,8 +48,10 @@ OUT="${OUT:-/tmp/gpu-check}"
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/gpu-check.log") 2>&1
 results="$OUT/results.jsonl"
-deadline=$(($(date +%s) + ${GPU_CHECK_SECONDS:-540}))
+summary="$OUT/summary.txt"
+deadline=$(($(date +%s) + ${GPU_CHECK_SECONDS:-570}))
 log() { echo "== $(date +%T) $*"; }
+note() { echo "$*" | tee -a "$summary"; }
 # `cap N cmd...`: run cmd with at most N seconds, fewer when the run's deadline is nearer.
 cap() {
   local want=$1 left=$((deadline - $(date +%s)))
@@ -64,25 +73,34 @@ for icd in /usr/share/vulkan/icd.d/nvidia_icd.json /usr/local/nvidia/share/vulka
   if [ -e "$icd" ]; then export VK_DRIVER_FILES=$icd; break; fi
 done
 mkdir -p /tmp/gpu-bin
-for f in .gpu*/*.xz; do xz -dc "$f" >"/tmp/gpu-bin/$(basename "$f" .xz)"; done
+for f in .gpu/*.xz; do xz -dc "$f" >"/tmp/gpu-bin/$(basename "$f" .xz)"; done
 chmod +x /tmp/gpu-bin/*
 trainer=/tmp/gpu-bin/trainer
 
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee -a "$summary"
+gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader | wc -l)
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' | tee -a "$summary"
 
-if [ "${1:-bench}" = "parity" ]; then
-  # The test reads its fixtures from the path it was built at: link that path here.
-  built_at="$(grep -a -m1 -o '/[[:alnum:]_./-]*/crates/alexnet/tests/fixtures' \
-    /tmp/gpu-bin/backend_parity | head -1 | sed 's#/crates/alexnet/tests/fixtures##')"
-  if [ -n "$built_at" ] && [ ! -e "$built_at" ]; then
-    mkdir -p "$(dirname "$built_at")" && ln -sfn "$PWD" "$built_at"
+# NCCL: the CUDA runtime looks for libnccl.so (not NCCL's own libnccl.so.2); PyTorch's wheel
+# brings libnccl.so.2, so give it the name the runtime looks for.
+if ! ldconfig -p | grep -q 'libnccl\.so '; then
+  nccl="$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null)"
+  if [ -n "$nccl" ] && [ -e "$nccl/libnccl.so.2" ]; then
+    mkdir -p /tmp/nccl && ln -sf "$nccl/libnccl.so.2" /tmp/nccl/libnccl.so
+    export LD_LIBRARY_PATH="/tmp/nccl${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   fi
-  log "parity: flex, cuda, vulkan, wgpu"
-  ALEXNET_PARITY_DEVICES=flex,cuda,vulkan,wgpu cap 240 /tmp/gpu-bin/backend_parity --nocapture
-  log done
-  exit 0
 fi
+
+log "parity: flex, cuda, vulkan, wgpu"
+# The test reads its fixtures from the path it was built at: link that path here.
+built_at="$(grep -a -m1 -o '/[[:alnum:]_./-]*/crates/alexnet/tests/fixtures' \
+  /tmp/gpu-bin/backend_parity | head -1 | sed 's#/crates/alexnet/tests/fixtures##')"
+if [ -n "$built_at" ] && [ ! -e "$built_at" ]; then
+  mkdir -p "$(dirname "$built_at")" && ln -sfn "$PWD" "$built_at"
+fi
+ALEXNET_PARITY_DEVICES=flex,cuda,vulkan,wgpu cap 150 /tmp/gpu-bin/backend_parity --nocapture \
+  >"$OUT/parity.txt" 2>&1
+note "parity: rc=$? ($(grep -c '^test .* ok$' "$OUT/parity.txt") passed; $OUT/parity.txt)"
 
 # `bench NAME SECONDS args...`: trainer bench --json, rows tagged with NAME into results.jsonl.
 bench() {
@@ -91,17 +109,33 @@ bench() {
   log "bench $name: $*"
   cap "$seconds" "$trainer" bench --json "$@" | sed "s/^{/{\"run\":\"$name\",/" | tee -a "$results"
 }
-# First start: kernels compiled and autotuned from nothing (cubecl caches the autotune results
-# under ./target/environment when run from the repository).
-bench cuda-cold 220 --device cuda --arch standard -b 128 --image-size 227 --mode both
-log "compare cuda fp32 (the second start of the Burn side)"
-TRAINER=$trainer cap 150 bash bench/compare.sh --burn-device cuda --torch-device cuda \
-  --configs "standard:128:227" --iters 20 --json "$OUT/compare-cuda.jsonl"
-log "pytorch cuda bf16 channels-last"
-cap 45 python3 bench/pytorch_alexnet.py --device cuda -b 128 --image-size 227 --precision bf16 \
-  --channels-last --iters 20 --json | tee -a "$results"
-bench vulkan-cold 160 --device vulkan --arch standard -b 128 --image-size 227 --mode train
-bench cuda-bf16 100 --device cuda --arch standard -b 128 --image-size 227 --mode train \
-  --precision bf16
-ls -la target/environment 2>/dev/null | head
+field() { python3 -c "import json,sys; print(next((r.get('$2') for r in map(json.loads, open('$results')) if r.get('run') == '$1'), None))"; }
+
+# The persistent autotune cache: a first start with an empty cache, then a second start.
+export XDG_CACHE_HOME="$OUT/cache"
+train_args=(--device cuda --arch standard -b 128 --image-size 227 --mode train --iters 10)
+bench cold 200 "${train_args[@]}"
+bench warm 60 "${train_args[@]}"
+note "autotune cache: first step $(field cold first_step_ms) ms cold, $(field warm first_step_ms) ms warm ($(ls "$XDG_CACHE_HOME"/cubecl 2>/dev/null | tr '\n' ' '))"
+
+# DDP on every GPU (one GPU exercises the same path), then a diverging DDP run that must stop.
+ddp=(--devices cuda:all --arch standard --image-size 227 --width 1 -b 128 --synthetic-train 5120
+  --synthetic-val 512 --aug none)
+log "ddp on $gpus GPU(s)"
+cap 120 "$trainer" "${ddp[@]}" --epochs 2 --output-dir "$OUT/ddp" 2>&1 | tail -5
+note "ddp: $(python3 -c "import json; s = json.load(open('$OUT/ddp/summary.json')); print(s['devices'], 'global batch', s['global_batch_size'], 'images/epoch', s['images_per_epoch'], 'img/s', round(s['images_per_sec']), 'top-1', s['top1'])" 2>&1)"
+log "ddp with a diverging loss"
+cap 120 "$trainer" "${ddp[@]}" --epochs 1 --opt sgd --lr 1e12 --output-dir "$OUT/ddp-nan" \
+  >"$OUT/ddp-nan.txt" 2>&1
+note "ddp nan stop: rc=$? $(grep -o 'error: .*' "$OUT/ddp-nan.txt" | head -1)"
+
+# Throughput, side by side with PyTorch (fp32, then bf16 autocast for bf16 and mixed).
+for precision in fp32 mixed bf16; do
+  log "compare $precision"
+  TRAINER=$trainer cap 120 bash bench/compare.sh --backends cuda --torch-device cuda \
+    --configs "standard:128:227" --mode train --rounds 2 --iters 10 --no-onnx \
+    --precision "$precision" --json "$OUT/compare-$precision.jsonl" | tee "$OUT/compare-$precision.txt"
+  note "train $precision: $(grep -m1 -i 'cuda' "$OUT/compare-$precision.txt")"
+done
 log done
+cat "$summary"

@@ -17,9 +17,11 @@
 #[cfg(feature = "cuda")]
 mod cuda;
 mod denormals;
+mod gpu_runtime;
 mod list;
 
 pub use denormals::{denormals_flushed, flush_denormals};
+pub use gpu_runtime::{AutotuneLevel, GpuRuntime, configure_gpu_runtime};
 pub use list::{check_collectives, parse_devices};
 
 use std::fmt;

@@ -221,6 +221,7 @@ impl AlexNetConfig {
             fc8: linear(self.hidden, self.num_classes, 0.0),
             min_input_size: self.min_input_size(),
             config: self.clone(),
+            autocast: None,
         }
     }
 }

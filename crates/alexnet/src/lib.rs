@@ -39,6 +39,7 @@
 //! let logits: Tensor<2> = model.forward(images); // [2, 10]
 //! ```
 
+mod autocast;
 mod config;
 #[cfg(feature = "flex")]
 pub mod conv;

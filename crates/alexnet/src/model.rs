@@ -5,7 +5,7 @@ use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AdaptiveAvgPool2d, MaxPool2d};
 use burn::nn::{Dropout, Linear, LinearConfig, LocalResponseNorm};
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, FloatDType, Tensor};
 
 use crate::AlexNetConfig;
 
@@ -69,6 +69,10 @@ pub struct AlexNet {
     /// The configuration the model was built from (written into saved weight files).
     #[module(skip)]
     pub config: AlexNetConfig,
+    /// The lower precision the convolutions and fully connected layers compute in (mixed
+    /// precision, see [`with_autocast`](Self::with_autocast)); `None`: the input's own.
+    #[module(skip)]
+    pub autocast: Option<FloatDType>,
 }
 
 /// Why an input cannot go through the network.
@@ -117,9 +121,9 @@ impl AlexNet {
     pub fn try_forward(&self, images: Tensor<4>) -> Result<Tensor<2>, InputError> {
         let x = self.try_forward_features(images)?; // [N, 256, 6, 6]
         let x: Tensor<2> = x.flatten(1, 3); // [N, 9216]
-        let x = relu(linear(&self.fc6, self.dropout.forward(x))); // [N, 4096]
-        let x = relu(linear(&self.fc7, self.dropout.forward(x))); // [N, 4096]
-        Ok(linear(&self.fc8, x)) // [N, num_classes]
+        let x = relu(self.fc(&self.fc6, self.dropout.forward(x))); // [N, 4096]
+        let x = relu(self.fc(&self.fc7, self.dropout.forward(x))); // [N, 4096]
+        Ok(self.fc(&self.fc8, x)) // [N, num_classes]
     }
 
     /// The convolutional features after the adaptive average pool: `[N, 256, 6, 6]` (the channel
@@ -140,13 +144,13 @@ impl AlexNet {
     pub fn try_forward_features(&self, images: Tensor<4>) -> Result<Tensor<4>, InputError> {
         self.check_input(images.dims())?;
         let x = images; // [N, 3, 227, 227]
-        let x = self.norm(relu(conv2d(&self.conv1, x))); // [N, 96, 55, 55]
+        let x = self.norm(relu(self.conv(&self.conv1, x))); // [N, 96, 55, 55]
         let x = max_pool(&self.pool, x); // [N, 96, 27, 27]
-        let x = self.norm(relu(conv2d(&self.conv2, x))); // [N, 256, 27, 27]
+        let x = self.norm(relu(self.conv(&self.conv2, x))); // [N, 256, 27, 27]
         let x = max_pool(&self.pool, x); // [N, 256, 13, 13]
-        let x = relu(conv2d(&self.conv3, x)); // [N, 384, 13, 13]
-        let x = relu(conv2d(&self.conv4, x)); // [N, 384, 13, 13]
-        let x = relu(conv2d(&self.conv5, x)); // [N, 256, 13, 13]
+        let x = relu(self.conv(&self.conv3, x)); // [N, 384, 13, 13]
+        let x = relu(self.conv(&self.conv4, x)); // [N, 384, 13, 13]
+        let x = relu(self.conv(&self.conv5, x)); // [N, 256, 13, 13]
         let x = max_pool(&self.pool, x); // [N, 256, 6, 6]
         Ok(self.avgpool.forward(x)) // [N, 256, 6, 6]
     }
@@ -165,6 +169,34 @@ impl AlexNet {
         self.fc8 = LinearConfig::new(hidden, num_classes).init(device);
         self.config.num_classes = num_classes;
         self
+    }
+
+    /// The same model with its convolutions and fully connected layers computing in `dtype`
+    /// (bf16 or f16) and the rest in the parameters' f32: mixed precision, as `torch.autocast`
+    /// does it. The casts are differentiable, so training updates f32 weights with f32
+    /// gradients. `None` turns it off. Whether a device computes in `dtype` is the backend's
+    /// matter (flex and CUDA do; ndarray does not).
+    pub fn with_autocast(self, dtype: Option<FloatDType>) -> Self {
+        Self {
+            autocast: dtype,
+            ..self
+        }
+    }
+
+    /// A convolution layer, in the autocast precision when one is set.
+    fn conv(&self, layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+        match self.autocast {
+            Some(dtype) => crate::autocast::conv2d(layer, x, dtype),
+            None => conv2d(layer, x),
+        }
+    }
+
+    /// A fully connected layer, in the autocast precision when one is set.
+    fn fc(&self, layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+        match self.autocast {
+            Some(dtype) => crate::autocast::linear(layer, x, dtype),
+            None => linear(layer, x),
+        }
     }
 
     /// Local response normalisation where the variant has it, the identity otherwise.

@@ -43,7 +43,7 @@ pub struct BenchRow {
     pub step_ms: Option<f64>,
     /// The first warm-up iteration (kernel compilation and autotuning on GPU backends).
     pub first_step_ms: Option<f64>,
-    /// Float precision of every tensor (`fp32`, `bf16`, `f16`).
+    /// Float precision (`fp32`, `bf16`, `f16`, `mixed`).
     pub precision: &'static str,
     /// Peak resident memory of the process so far (MiB), where the OS reports it.
     pub peak_rss_mb: Option<f64>,
@@ -52,6 +52,7 @@ pub struct BenchRow {
 /// Runs the benchmark described by `args` and prints it.
 pub fn run(args: &BenchArgs) -> Result<()> {
     check(args)?;
+    crate::configure_gpu(args.autotune_level);
     let mut device = crate::device(args.device.as_deref())?;
     crate::set_precision(&mut device, args.precision)?;
     let modes: &[BenchMode] = match args.mode {
@@ -144,7 +145,7 @@ fn infer_runs(
     config: &AlexNetConfig,
     images: Tensor<4>,
 ) -> Result<Runs> {
-    let model: AlexNet = config.init(device);
+    let model: AlexNet = config.init(device).with_autocast(args.precision.autocast());
     time(args, || {
         let (logits, forward) = timed(device, || model.forward(images.clone()))?; // [N, classes]
         drop(logits);
@@ -171,7 +172,8 @@ fn train_runs(
         images.to_device(&ad),
         Tensor::<1, Int>::from_data(labels.as_slice(), &ad),
     );
-    let mut model: Option<AlexNet> = Some(config.init(&ad));
+    let mut model: Option<AlexNet> =
+        Some(config.init(&ad).with_autocast(args.precision.autocast()));
     let mut optim = SgdConfig::new()
         .with_momentum(0.9)
         .with_weight_decay(5e-4)

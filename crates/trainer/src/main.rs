@@ -36,7 +36,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-pub use crate::usage::{UsageError, backend_name, device, set_precision, usage};
+pub use crate::usage::{UsageError, backend_name, configure_gpu, device, set_precision, usage};
 
 #[allow(unsafe_code)]
 fn main() -> ExitCode {

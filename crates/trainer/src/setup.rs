@@ -52,7 +52,11 @@ pub(crate) struct Loaders {
 pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     let (run_dir, saved) = prepare_run_dir(args)?;
     let mut config = TrainConfig::resolve(args, saved.clone())?;
-    let devices = DeviceSet::resolve(config.device.as_deref(), &config.devices)?;
+    crate::configure_gpu(config.autotune_level);
+    let mut devices = DeviceSet::resolve(config.device.as_deref(), &config.devices)?;
+    for device in &mut devices.devices {
+        crate::set_precision(device, config.precision)?;
+    }
     let device = devices.main().clone();
     let backend = crate::backend_name(&device).to_owned();
     if !config.devices.is_empty() {

@@ -37,6 +37,8 @@ pub struct Summary {
     pub device: String,
     /// Every training device (one entry without `--devices`).
     pub devices: Vec<String>,
+    /// Float precision (`fp32`, `bf16`, `f16`, `mixed`).
+    pub precision: &'static str,
     /// Images per step on each device.
     pub batch_size: usize,
     /// Images per step over all devices.
@@ -86,6 +88,7 @@ pub(crate) fn finish(
         },
         device: setup.backend.clone(),
         devices: setup.devices.names.clone(),
+        precision: setup.config.precision.name(),
         batch_size: setup.config.data.batch_size,
         global_batch_size: setup.config.data.batch_size * setup.devices.replicas(),
         images_per_epoch: trained

@@ -65,7 +65,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
 fn build_model(setup: &Setup, ad: &Device) -> Result<AlexNet> {
     let config = &setup.config;
     let model_config = config.model_config(setup.num_classes);
-    let mut model: AlexNet = model_config.init(ad);
+    let mut model: AlexNet = model_config
+        .init(ad)
+        .with_autocast(config.precision.autocast());
     let weights = match (&config.model.weights, config.model.pretrained) {
         (Some(file), _) => Some(file.clone()),
         (None, true) => Some(alexnet::AlexNetWeights::DEFAULT.path()?),
@@ -79,6 +81,7 @@ fn build_model(setup: &Setup, ad: &Device) -> Result<AlexNet> {
             {
                 let model = model_config
                     .init(ad)
+                    .with_autocast(config.precision.autocast())
                     .load_backbone(weights)
                     .map_err(|e| usage(format!("--weights: {e}")))?;
                 log::info!(

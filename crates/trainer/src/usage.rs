@@ -22,13 +22,11 @@ pub fn device(spec: Option<&str>) -> Result<Device> {
     alexnet_device::select_device(spec).map_err(|e| usage(e.to_string()))
 }
 
-/// Makes `precision` the default float type of `device`; before any tensor is created on it.
-/// A backend without that type is a usage error.
+/// Makes `precision`'s float type the default of `device` (bf16, f16), before any tensor is
+/// created on it; fp32 and mixed leave it f32. A backend without that type is a usage error.
 pub fn set_precision(device: &mut Device, precision: cli::Precision) -> Result<()> {
-    let dtype = match precision {
-        cli::Precision::Fp32 => return Ok(()),
-        cli::Precision::Bf16 => burn::tensor::FloatDType::BF16,
-        cli::Precision::F16 => burn::tensor::FloatDType::F16,
+    let Some(dtype) = precision.device_dtype() else {
+        return Ok(());
     };
     let backend = backend_name(device);
     device.configure(dtype).map_err(|e| {
@@ -37,6 +35,21 @@ pub fn set_precision(device: &mut Device, precision: cli::Precision) -> Result<(
             precision.name()
         ))
     })
+}
+
+/// Applies the autotune level and the persistent autotune cache folder to the GPU runtime
+/// (nothing without a GPU backend); call it before the first device is made.
+pub fn configure_gpu(level: Option<cli::AutotuneLevel>) {
+    let level = level.map(cli::AutotuneLevel::device_level);
+    if let Some(runtime) = alexnet_device::configure_gpu_runtime(level) {
+        let cache = runtime
+            .cache_dir
+            .map_or_else(|| "off".to_owned(), |dir| dir.display().to_string());
+        log::info!(
+            "GPU autotune level {}, persistent cache: {cache}",
+            runtime.autotune_level
+        );
+    }
 }
 
 /// The backend name of a device (`flex`, `ndarray`, `cuda`, ...), `unknown` for another.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 mod train_args;
 
 use alexnet::AlexNetConfig;
+use burn::tensor::FloatDType;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -235,18 +236,23 @@ pub enum BenchMode {
     Both,
 }
 
-/// Float precision of every tensor on the device. Burn has no autocast: `bf16`/`f16` store the
-/// parameters, activations and gradients in half precision (the default float type of the
-/// device), where the backend supports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+/// Float precision. `bf16`/`f16` make that the device's default float type: parameters,
+/// activations, gradients and optimiser state are all stored in it (Burn 0.22 keeps no f32
+/// master copy and scales no loss), where the backend supports the type. `mixed` keeps the
+/// parameters, gradients and optimiser in f32 and computes the convolutions and fully
+/// connected layers in bf16 through differentiable casts (`torch.autocast`'s split).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// 32-bit floats.
     #[default]
     Fp32,
-    /// bfloat16 (GPU backends).
+    /// bfloat16 everywhere.
     Bf16,
-    /// IEEE half (GPU backends).
+    /// IEEE half everywhere.
     F16,
+    /// f32 parameters, bf16 convolutions and matrix products.
+    Mixed,
 }
 
 impl Precision {
@@ -256,6 +262,47 @@ impl Precision {
             Precision::Fp32 => "fp32",
             Precision::Bf16 => "bf16",
             Precision::F16 => "f16",
+            Precision::Mixed => "mixed",
+        }
+    }
+
+    /// The device's default float type this precision sets (`None`: f32, as it is).
+    pub fn device_dtype(self) -> Option<FloatDType> {
+        match self {
+            Precision::Bf16 => Some(FloatDType::BF16),
+            Precision::F16 => Some(FloatDType::F16),
+            Precision::Fp32 | Precision::Mixed => None,
+        }
+    }
+
+    /// The precision the model's autocast computes in (`None`: autocast off).
+    pub fn autocast(self) -> Option<FloatDType> {
+        (self == Precision::Mixed).then_some(FloatDType::BF16)
+    }
+}
+
+/// cubecl's autotune level (GPU backends): how many kernel candidates it measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutotuneLevel {
+    /// The fewest.
+    Minimal,
+    /// cubecl's default.
+    Balanced,
+    /// More.
+    Extensive,
+    /// All of them.
+    Full,
+}
+
+impl AutotuneLevel {
+    /// The same level in `alexnet-device`'s terms.
+    pub fn device_level(self) -> alexnet_device::AutotuneLevel {
+        match self {
+            AutotuneLevel::Minimal => alexnet_device::AutotuneLevel::Minimal,
+            AutotuneLevel::Balanced => alexnet_device::AutotuneLevel::Balanced,
+            AutotuneLevel::Extensive => alexnet_device::AutotuneLevel::Extensive,
+            AutotuneLevel::Full => alexnet_device::AutotuneLevel::Full,
         }
     }
 }
@@ -290,9 +337,13 @@ pub struct BenchArgs {
     /// Timed iterations (the median is reported).
     #[arg(long, default_value_t = 10)]
     pub iters: usize,
-    /// Float precision of every tensor.
+    /// Float precision: fp32, bf16 or f16 (every tensor), mixed (f32 parameters, bf16
+    /// convolutions and matrix products).
     #[arg(long, value_enum, default_value = "fp32")]
     pub precision: Precision,
+    /// GPU autotune level (default: CUBECL_AUTOTUNE_LEVEL, cubecl.toml, or balanced).
+    #[arg(long, value_enum)]
+    pub autotune_level: Option<AutotuneLevel>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -6,7 +6,7 @@ use alexnet_data::AugmentPreset;
 use clap::Args;
 use serde::Serialize;
 
-use super::{Arch, DatasetKind, Init, Opt, Preset, Scheduler};
+use super::{Arch, AutotuneLevel, DatasetKind, Init, Opt, Precision, Preset, Scheduler};
 
 /// `trainer train`: every flag is optional; unset ones come from `--config`, then `--preset`,
 /// then the defaults. Serialised (set flags only) into the run's configuration, whose groups
@@ -44,6 +44,15 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',', conflicts_with = "device")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<String>>,
+    /// Float precision: fp32; bf16 or f16 (every tensor, GPU backends and flex); mixed (f32
+    /// parameters and optimiser, bf16 convolutions and fully connected layers).
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
+    /// GPU autotune level (default: CUBECL_AUTOTUNE_LEVEL, cubecl.toml, or balanced).
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autotune_level: Option<AutotuneLevel>,
     /// Where the images come from and how they are batched.
     #[command(flatten)]
     #[serde(flatten)]

@@ -15,7 +15,7 @@ use serde_json::Value;
 pub use self::groups::{
     AugmentSettings, DataConfig, ModelConfig, OptimConfig, ScheduleConfig, dataset_name,
 };
-use crate::cli::{Arch, Opt, Preset, Scheduler, TrainArgs};
+use crate::cli::{Arch, AutotuneLevel, Opt, Precision, Preset, Scheduler, TrainArgs};
 use crate::usage;
 
 /// Everything a training run depends on, in groups that each check themselves. Serialised to
@@ -48,6 +48,12 @@ pub struct TrainConfig {
     /// recomputed when the run starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_batch_size: Option<usize>,
+    /// Float precision (absent: fp32).
+    #[serde(default, skip_serializing_if = "is_fp32")]
+    pub precision: Precision,
+    /// GPU autotune level (none: cubecl's own setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autotune_level: Option<AutotuneLevel>,
     /// Class names in label order (filled in from the dataset when a run starts).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
@@ -160,7 +166,14 @@ impl TrainConfig {
             Ok(Value::Object(keys)) => keys.into_iter().map(|(k, _)| k).collect(),
             _ => BTreeSet::new(),
         };
-        keys.extend(["classes", "devices", "global_batch_size"].map(String::from));
+        let optional = [
+            "classes",
+            "devices",
+            "global_batch_size",
+            "precision",
+            "autotune_level",
+        ];
+        keys.extend(optional.map(String::from));
         keys
     }
 
@@ -187,6 +200,11 @@ impl TrainConfig {
     pub fn eval_augment(&self) -> AugmentConfig {
         AugmentConfig::eval(self.model.image_size as u32)
     }
+}
+
+/// Whether a precision is the default one (left out of `config.json`, as in older runs).
+fn is_fp32(precision: &Precision) -> bool {
+    *precision == Precision::Fp32
 }
 
 /// The JSON object of a `--config` file.
