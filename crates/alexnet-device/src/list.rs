@@ -125,6 +125,29 @@ mod tests {
         ));
     }
 
+    /// `cuda:all` lists every GPU the driver reports, or says there is none.
+    #[cfg(feature = "cuda")]
+    #[test]
+    fn cuda_all_lists_the_gpus_present() {
+        match crate::cuda::device_count() {
+            0 => assert!(matches!(
+                parse_devices(&["cuda:all"]),
+                Err(DeviceError::NoGpu { .. })
+            )),
+            n => {
+                let names: Vec<String> = parse_devices(&["cuda:all"])
+                    .expect("GPUs")
+                    .into_iter()
+                    .map(|(_, name)| name)
+                    .collect();
+                assert_eq!(
+                    names,
+                    (0..n).map(|i| format!("cuda:{i}")).collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+
     #[test]
     fn cpu_backends_have_no_collectives() {
         let err = check_collectives(&Device::flex()).expect_err("flex");

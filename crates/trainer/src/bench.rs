@@ -52,7 +52,7 @@ pub struct BenchRow {
 /// Runs the benchmark described by `args` and prints it.
 pub fn run(args: &BenchArgs) -> Result<()> {
     check(args)?;
-    crate::configure_gpu(args.autotune_level);
+    crate::configure_gpu(args.autotune_level.as_deref());
     let mut device = crate::device(args.device.as_deref())?;
     crate::set_precision(&mut device, args.precision)?;
     let modes: &[BenchMode] = match args.mode {

@@ -52,7 +52,7 @@ pub(crate) struct Loaders {
 pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     let (run_dir, saved) = prepare_run_dir(args)?;
     let mut config = TrainConfig::resolve(args, saved.clone())?;
-    crate::configure_gpu(config.autotune_level);
+    crate::configure_gpu(config.autotune_level.as_deref());
     let mut devices = DeviceSet::resolve(config.device.as_deref(), &config.devices)?;
     for device in &mut devices.devices {
         crate::set_precision(device, config.precision)?;

@@ -23,7 +23,7 @@ use burn::tensor::Device;
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric, TopKAccuracyMetric};
 use burn::train::renderer::default_renderer;
-use burn::train::{Interrupter, Learner, SupervisedTraining};
+use burn::train::{Interrupter, Learner, SupervisedTraining, TrainingError};
 
 use crate::cli::{Opt, Scheduler, TrainArgs};
 use crate::config::TrainConfig;
@@ -207,7 +207,7 @@ fn launch(
         config.schedule.epochs,
     );
     let epoch_images = renderer.epoch_images();
-    let mut training = SupervisedTraining::new(
+    let training = SupervisedTraining::new(
         run_dir,
         Arc::new(loaders.train.clone()),
         Arc::new(loaders.val.clone()),
@@ -222,21 +222,13 @@ fn launch(
     .renderer(Box::new(renderer))
     .with_application_logger(None)
     .with_interrupter(interrupter.clone());
-    let watched = interrupter;
-    if config.schedule.lr_scheduler == Scheduler::Plateau {
-        training = training.early_stopping(plateau);
-    }
-    if let Some(epoch) = setup.resume_from {
-        training = training.checkpoint(epoch);
-    }
-    if let Some(strategy) = setup.devices.strategy() {
-        training = training.with_training_strategy(strategy.into());
-    }
+    let training = with_run_options(training, setup, plateau);
     if tui {
         logging::redirect(Some(&run_dir.join("train.log")));
     }
     let optim = build_optimizer(config)?;
-    let watchdog = (setup.devices.mode == Mode::Ddp).then(|| ddp_watchdog(setup, &watched, &nan));
+    let watchdog =
+        (setup.devices.mode == Mode::Ddp).then(|| ddp_watchdog(setup, &interrupter, &nan));
     let result = training.launch(Learner::new(model, optim, schedule));
     if let Some(watchdog) = watchdog {
         watchdog.finish();
@@ -245,17 +237,8 @@ fn launch(
     // then), so the summary below lands on the normal screen.
     drop(result.renderer);
     logging::redirect(None);
-    let checkpoint_note = checkpoint_note(run_dir);
-    if let Some(value) = nan.seen() {
-        return Err(anyhow!(
-            "training stopped: the training loss became {value}; {checkpoint_note} (lower --lr and --resume)"
-        ));
-    }
-    if let Some(failure) = loaders.train.failure().or_else(|| loaders.val.failure()) {
-        return Err(anyhow!("training stopped: {failure}; {checkpoint_note}"));
-    }
-    if let Some(error) = result.error {
-        return Err(anyhow!("training stopped: {error:?}; {checkpoint_note}"));
+    if let Some(err) = stop_error(setup, &nan, loaders, result.error) {
+        return Err(err);
     }
     let rows = rows.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let epoch_images = match epoch_images.load(Ordering::Relaxed) {
@@ -267,6 +250,43 @@ fn launch(
         rows,
         epoch_images,
     })
+}
+
+/// The plateau schedule, the checkpoint a resume starts from, and the devices' strategy.
+fn with_run_options(
+    mut training: SupervisedTraining<AlexNet>,
+    setup: &Setup,
+    plateau: Plateau,
+) -> SupervisedTraining<AlexNet> {
+    if setup.config.schedule.lr_scheduler == Scheduler::Plateau {
+        training = training.early_stopping(plateau);
+    }
+    if let Some(epoch) = setup.resume_from {
+        training = training.checkpoint(epoch);
+    }
+    if let Some(strategy) = setup.devices.strategy() {
+        training = training.with_training_strategy(strategy.into());
+    }
+    training
+}
+
+/// Why training stopped before its last epoch, if it did: the NaN guard, the data, or burn-train.
+fn stop_error(
+    setup: &Setup,
+    nan: &NanGuard,
+    loaders: &Loaders,
+    error: Option<Arc<TrainingError>>,
+) -> Option<anyhow::Error> {
+    let note = checkpoint_note(&setup.run_dir);
+    if let Some(value) = nan.seen() {
+        return Some(anyhow!(
+            "training stopped: the training loss became {value}; {note} (lower --lr and --resume)"
+        ));
+    }
+    if let Some(failure) = loaders.train.failure().or_else(|| loaders.val.failure()) {
+        return Some(anyhow!("training stopped: {failure}; {note}"));
+    }
+    error.map(|error| anyhow!("training stopped: {error:?}; {note}"))
 }
 
 /// Which checkpoint a stopped run can resume from.

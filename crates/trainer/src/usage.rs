@@ -39,8 +39,8 @@ pub fn set_precision(device: &mut Device, precision: cli::Precision) -> Result<(
 
 /// Applies the autotune level and the persistent autotune cache folder to the GPU runtime
 /// (nothing without a GPU backend); call it before the first device is made.
-pub fn configure_gpu(level: Option<cli::AutotuneLevel>) {
-    let level = level.map(cli::AutotuneLevel::device_level);
+pub fn configure_gpu(level: Option<&str>) {
+    let level = level.and_then(|name| name.parse().ok());
     if let Some(runtime) = alexnet_device::configure_gpu_runtime(level) {
         let cache = runtime
             .cache_dir

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{LEARN, TINY_MODEL, csv_epochs, kill_after_epoch_2, stderr, summary, trainer};
+use common::{LEARN, TINY_MODEL, csv_epochs, kill_after_epoch_2, stderr, summary, train, trainer};
 
 /// The tiny model on flex.
 fn tiny() -> Vec<&'static str> {
@@ -20,22 +20,19 @@ fn tiny() -> Vec<&'static str> {
 fn a_tiny_synthetic_run_learns_writes_every_artefact_and_eval_reproduces_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("run");
-    let out = trainer(dir.path())
-        .args(tiny())
-        .args(LEARN)
-        .args([
-            "--epochs",
-            "4",
-            "--synthetic-train",
-            "1200",
-            "--synthetic-val",
-            "200",
-        ])
-        .arg("--output-dir")
-        .arg(&run)
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let data = [
+        "--epochs",
+        "4",
+        "--synthetic-train",
+        "1200",
+        "--synthetic-val",
+        "200",
+    ];
+    let out = train(
+        dir.path(),
+        &run,
+        &[tiny(), LEARN.to_vec(), data.to_vec()].concat(),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("run directory:"), "{stdout}");
     assert!(stderr(&out).contains("epoch 4/4"), "{}", stderr(&out));

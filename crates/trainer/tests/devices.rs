@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{LEARN, TINY_MODEL, csv_epochs, kill_after_epoch_2, stderr, summary, trainer};
+use common::{LEARN, TINY_MODEL, csv_epochs, kill_after_epoch_2, stderr, summary, train, trainer};
 
 /// Two flex replicas of the tiny model, 32 images each per step.
 fn two_replicas() -> Vec<&'static str> {
@@ -25,21 +25,15 @@ fn config(run: &Path) -> Value {
 fn two_cpu_replicas_learn_and_record_their_devices() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("run");
-    let out = trainer(dir.path())
-        .args(two_replicas())
-        .args([
-            "--epochs",
-            "8",
-            "--synthetic-train",
-            "1200",
-            "--synthetic-val",
-            "200",
-        ])
-        .arg("--output-dir")
-        .arg(&run)
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let data = [
+        "--epochs",
+        "8",
+        "--synthetic-train",
+        "1200",
+        "--synthetic-val",
+        "200",
+    ];
+    let out = train(dir.path(), &run, &[two_replicas(), data.to_vec()].concat());
     assert!(
         stderr(&out).contains("with flex,flex (replicas, 64 images per step)"),
         "{}",
@@ -91,12 +85,7 @@ fn two_cpu_replicas_resume_after_a_kill() {
         stderr(&out)
     );
 
-    let out = trainer(dir.path())
-        .args(["--resume", "--output-dir"])
-        .arg(&run)
-        .output()
-        .expect("resumes");
-    assert!(out.status.success(), "{}", stderr(&out));
+    train(dir.path(), &run, &["--resume"]);
     let s = summary(&run);
     let from = s["resumed_from"].as_u64().expect("resumed_from");
     assert!((2..4).contains(&from), "resumed from {from}");
@@ -131,14 +120,14 @@ fn two_cpu_replicas_stop_on_a_diverging_loss_and_follow_the_plateau_schedule() {
     // Patience 0 and an lr too small to move a weight: every epoch after the first has the same
     // validation loss, so the learning rate drops by 10 after each.
     let run = dir.path().join("plateau");
-    let out = trainer(dir.path())
-        .args([TINY_MODEL, &["--devices", "flex,flex"], &data].concat())
-        .args(["--opt", "sgd", "--lr", "1e-30", "--lr-scheduler", "plateau"])
-        .args(["--plateau-patience", "0", "--epochs", "3", "--output-dir"])
-        .arg(&run)
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let flags = ["--opt", "sgd", "--lr", "1e-30", "--lr-scheduler", "plateau"];
+    let schedule = ["--plateau-patience", "0", "--epochs", "3"];
+    let replicas = ["--devices", "flex,flex"];
+    let out = train(
+        dir.path(),
+        &run,
+        &[TINY_MODEL, &replicas, &data, &flags, &schedule].concat(),
+    );
     let log = stderr(&out);
     assert!(
         log.contains("learning rate x1e-1") && log.contains("learning rate x1e-2"),

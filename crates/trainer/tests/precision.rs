@@ -4,34 +4,19 @@
 
 mod common;
 
-use common::{LEARN, TINY_MODEL, stderr, summary, trainer};
+use common::{LEARN, TINY_MODEL, stderr, summary, train, trainer};
 
 #[test]
 fn a_mixed_precision_run_learns_and_records_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("run");
-    let out = trainer(dir.path())
-        .args(
-            [
-                TINY_MODEL,
-                LEARN,
-                &["--device", "flex", "--precision", "mixed"],
-            ]
-            .concat(),
-        )
-        .args([
-            "--epochs",
-            "4",
-            "--synthetic-train",
-            "1200",
-            "--synthetic-val",
-            "200",
-        ])
-        .arg("--output-dir")
-        .arg(&run)
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let flags = ["--device", "flex", "--precision", "mixed", "--epochs", "4"];
+    let data = ["--synthetic-train", "1200", "--synthetic-val", "200"];
+    train(
+        dir.path(),
+        &run,
+        &[TINY_MODEL, LEARN, &flags, &data].concat(),
+    );
     let s = summary(&run);
     assert_eq!(s["precision"], "mixed");
     let top1 = s["top1"].as_f64().expect("top1");

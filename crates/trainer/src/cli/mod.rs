@@ -281,30 +281,11 @@ impl Precision {
     }
 }
 
-/// cubecl's autotune level (GPU backends): how many kernel candidates it measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AutotuneLevel {
-    /// The fewest.
-    Minimal,
-    /// cubecl's default.
-    Balanced,
-    /// More.
-    Extensive,
-    /// All of them.
-    Full,
-}
-
-impl AutotuneLevel {
-    /// The same level in `alexnet-device`'s terms.
-    pub fn device_level(self) -> alexnet_device::AutotuneLevel {
-        match self {
-            AutotuneLevel::Minimal => alexnet_device::AutotuneLevel::Minimal,
-            AutotuneLevel::Balanced => alexnet_device::AutotuneLevel::Balanced,
-            AutotuneLevel::Extensive => alexnet_device::AutotuneLevel::Extensive,
-            AutotuneLevel::Full => alexnet_device::AutotuneLevel::Full,
-        }
-    }
+/// Parses `--autotune-level` (minimal, balanced, extensive, full) to its name.
+pub fn autotune_level(value: &str) -> Result<String, String> {
+    value
+        .parse::<alexnet_device::AutotuneLevel>()
+        .map(|level| level.name().to_owned())
 }
 
 /// `trainer bench`.
@@ -341,9 +322,10 @@ pub struct BenchArgs {
     /// convolutions and matrix products).
     #[arg(long, value_enum, default_value = "fp32")]
     pub precision: Precision,
-    /// GPU autotune level (default: CUBECL_AUTOTUNE_LEVEL, cubecl.toml, or balanced).
-    #[arg(long, value_enum)]
-    pub autotune_level: Option<AutotuneLevel>,
+    /// GPU autotune level: minimal, balanced, extensive or full (default: CUBECL_AUTOTUNE_LEVEL,
+    /// cubecl.toml, or balanced).
+    #[arg(long, value_parser = autotune_level)]
+    pub autotune_level: Option<String>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -15,7 +15,7 @@ use serde_json::Value;
 pub use self::groups::{
     AugmentSettings, DataConfig, ModelConfig, OptimConfig, ScheduleConfig, dataset_name,
 };
-use crate::cli::{Arch, AutotuneLevel, Opt, Precision, Preset, Scheduler, TrainArgs};
+use crate::cli::{Arch, Opt, Precision, Preset, Scheduler, TrainArgs};
 use crate::usage;
 
 /// Everything a training run depends on, in groups that each check themselves. Serialised to
@@ -51,9 +51,9 @@ pub struct TrainConfig {
     /// Float precision (absent: fp32).
     #[serde(default, skip_serializing_if = "is_fp32")]
     pub precision: Precision,
-    /// GPU autotune level (none: cubecl's own setting).
+    /// GPU autotune level: minimal, balanced, extensive or full (none: cubecl's own setting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autotune_level: Option<AutotuneLevel>,
+    pub autotune_level: Option<String>,
     /// Class names in label order (filled in from the dataset when a run starts).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
@@ -183,6 +183,10 @@ impl TrainConfig {
         self.data.validate()?;
         self.optim.validate()?;
         self.schedule.validate()?;
+        if let Some(level) = &self.autotune_level {
+            crate::cli::autotune_level(level)
+                .map_err(|e| usage(format!("--autotune-level: {e}")))?;
+        }
         self.augment.validate()
     }
 
@@ -351,6 +355,9 @@ mod tests {
         let err = TrainConfig::resolve(&args(&["--config", &file]), None).expect_err("unknown");
         assert!(err.downcast_ref::<crate::UsageError>().is_some());
         assert!(err.to_string().contains("learning_rate"), "{err}");
+        std::fs::write(&file, r#"{"autotune_level": "max"}"#).expect("w");
+        let err = TrainConfig::resolve(&args(&["--config", &file]), None).expect_err("bad level");
+        assert!(err.to_string().contains("--autotune-level"), "{err}");
         for (argv, needle) in [
             (vec!["--momentum", "1.5"], "--momentum"),
             (vec!["--epochs", "0"], "--epochs"),

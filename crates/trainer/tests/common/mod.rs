@@ -36,6 +36,18 @@ pub const TINY_MODEL: &[&str] = &[
     "none",
 ];
 
+/// Runs `trainer` in `cwd` with `args`, writing the run to `run`; panics unless it succeeds.
+pub fn train(cwd: &Path, run: &Path, args: &[&str]) -> Output {
+    let out = trainer(cwd)
+        .args(args)
+        .arg("--output-dir")
+        .arg(run)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
 /// A run's `summary.json`.
 pub fn summary(run: &Path) -> Value {
     let text = std::fs::read_to_string(run.join("summary.json")).expect("summary.json");
