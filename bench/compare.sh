@@ -69,7 +69,7 @@ trap 'rm -f "$results"' EXIT
 if [ -z "$backends" ]; then
   for b in flex ndarray tch; do
     if "${trainer[@]}" bench --device "$b" --mode infer -b 1 --image-size 67 --width 0.25 \
-        --num-classes 2 --warmup 0 --iters 1 --json >/dev/null 2>&1; then
+        --num-classes 2 --warmup 0 --iters 1 --precision "$precision" --json >/dev/null 2>&1; then
       backends="$backends $b"
     fi
   done

@@ -8,7 +8,8 @@
 //! two things before the first GPU operation: the autotune level, when the caller names one, and
 //! the cache folder, which moves from cubecl's default (`target/environment` of the outermost
 //! Cargo workspace above the working directory, deleted by `cargo clean`) to the user's cache
-//! folder (`$XDG_CACHE_HOME/cubecl`, or `~/.cache/cubecl`), unless the file names another.
+//! folder (`$XDG_CACHE_HOME/cubecl`, or `~/.cache/cubecl`), unless the file sets another than
+//! `target`.
 
 use std::fmt;
 use std::path::PathBuf;

@@ -172,7 +172,10 @@ pub enum DeviceError {
     },
     /// CUDA's collectives need NCCL, which is not installed.
     #[error(
-        "training on several CUDA devices needs NCCL, and libnccl.so.2 cannot be loaded; install          it (Ubuntu: `apt install libnccl2`, or `pip install nvidia-nccl-cu12` and add its lib          folder to LD_LIBRARY_PATH), or train on one device with --device"
+        "training on a CUDA device list needs NCCL, and no libnccl.so loads (the CUDA runtime \
+         looks for that name, not libnccl.so.2): install NCCL's development package (Ubuntu: \
+         `apt install libnccl2 libnccl-dev`), or link libnccl.so to an installed libnccl.so.2 in \
+         a folder on LD_LIBRARY_PATH, or train on one GPU with --device"
     )]
     NoNccl,
     /// The backend cannot all-reduce across devices.

@@ -68,7 +68,7 @@ fn cuda_device_count(spec: &str) -> Result<usize, DeviceError> {
 }
 
 /// Whether `device`'s backend can all-reduce gradients across its GPUs: on CUDA that needs
-/// NCCL's library (`libnccl.so.2`), which is loaded at run time. Other backends have no
+/// NCCL's library, which the runtime loads as `libnccl.so` at run time. Other backends have no
 /// collectives (their several devices train with summed gradients instead).
 pub fn check_collectives(device: &Device) -> Result<(), DeviceError> {
     match Backend::of(device) {

@@ -174,8 +174,8 @@ impl AlexNet {
     /// The same model with its convolutions and fully connected layers computing in `dtype`
     /// (bf16 or f16) and the rest in the parameters' f32: mixed precision, as `torch.autocast`
     /// does it. The casts are differentiable, so training updates f32 weights with f32
-    /// gradients. `None` turns it off. Whether a device computes in `dtype` is the backend's
-    /// matter (flex and CUDA do; ndarray does not).
+    /// gradients. `None` turns it off. The device must compute in `dtype` (flex, CUDA and
+    /// LibTorch compute in bf16; ndarray does not: `Device::supports_dtype` tells).
     pub fn with_autocast(self, dtype: Option<FloatDType>) -> Self {
         Self {
             autocast: dtype,

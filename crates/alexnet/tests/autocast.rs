@@ -1,10 +1,11 @@
-//! Mixed precision (`AlexNet::with_autocast`) on flex: the convolutions and fully connected
-//! layers compute in bf16, the output and the gradients are f32, and both stay close to the f32
+//! Mixed precision (`AlexNet::with_autocast`) on flex, with the PyTorch fixture's weights and
+//! input (so every run computes the same numbers): the convolutions and fully connected layers
+//! compute in bf16, the output and the gradients are f32, and both stay close to the f32
 //! model's. bf16 keeps 8 bits of mantissa (a relative rounding of 2^-9 per value). The
-//! convolutions' gradients move further than that: a rounded activation can change which input
-//! a max pool picks or which side of zero a ReLU input falls, and the gradient follows it, so
-//! they are compared by direction (cosine). Tolerances are 4x the errors measured on these
-//! fixtures over several random initialisations.
+//! gradients of the convolutions and fc6 move further than that: a rounded activation can change
+//! which input a max pool picks or which side of zero a ReLU input falls, and the gradient
+//! follows it, so they are compared by direction (cosine). Tolerances leave about 2.5x the
+//! measured errors.
 
 mod common;
 
@@ -13,20 +14,25 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{DType, Device, FloatDType, Gradients, Int, Tensor};
 use common::*;
 
-/// Largest relative error of the logits (measured: 6.5e-3).
-const FORWARD_TOLERANCE: f32 = 2.6e-2;
-/// Largest `||g - g_f32|| / ||g_f32||` of a fully connected layer's gradient (measured: 8.2e-3).
-const FC_GRADIENT_TOLERANCE: f32 = 3.3e-2;
-/// Smallest cosine between a gradient and the f32 model's (measured: 0.984, so 1 - 4 x 0.016).
-const MIN_GRADIENT_COSINE: f32 = 0.936;
+/// Largest relative error of the logits (measured: 7.7e-3).
+const FORWARD_TOLERANCE: f32 = 2e-2;
+/// Largest `||g - g_f32|| / ||g_f32||` of fc7's and fc8's gradients (measured: 5.1e-3).
+const HEAD_GRADIENT_TOLERANCE: f32 = 1.5e-2;
+/// Smallest cosine between a gradient and the f32 model's (measured: 0.964, conv1's weight).
+const MIN_GRADIENT_COSINE: f32 = 0.91;
 
 fn input(device: &Device) -> Tensor<4> {
     let inputs = read_safetensors("inputs.safetensors");
-    tensor(&inputs["input_b"], device)
+    tensor::<4>(&inputs["input_b"], device) * input_scale("standard")
 }
 
+/// The PyTorch fixture's weights, without dropout.
 fn model(device: &Device) -> AlexNet {
-    fixture_config("standard").with_dropout(0.0).init(device)
+    fixture_config("standard")
+        .with_dropout(0.0)
+        .init(device)
+        .load_weights(fixture("standard.safetensors"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -98,10 +104,10 @@ fn autocast_gradients_reach_the_f32_weights_in_f32() {
         assert_eq!(*dtype, DType::F32, "{id}");
         let cosine = cosine(grad, reference);
         assert!(cosine >= MIN_GRADIENT_COSINE, "{id}: cosine {cosine}");
-        // Parameters 10..16 are fc6-fc8's weights and biases.
-        if i >= 10 {
+        // Parameters 12..16 are fc7's and fc8's weights and biases.
+        if i >= 12 {
             let error = l2_error(grad, reference);
-            assert!(error <= FC_GRADIENT_TOLERANCE, "{id}: {error}");
+            assert!(error <= HEAD_GRADIENT_TOLERANCE, "{id}: {error}");
         }
     }
 }

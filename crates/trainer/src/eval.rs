@@ -57,6 +57,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         )));
     }
     let config = run_config(args, &config_path, &model_path)?;
+    crate::configure_gpu(None);
     let device = crate::device(args.device.as_deref())?;
     let (train, val, classes) = data::open(&config)?;
     let num_classes = config.model.num_classes.unwrap_or(classes.len());

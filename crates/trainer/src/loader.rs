@@ -132,6 +132,23 @@ impl EpochLoader {
     }
 }
 
+/// A replica's batch in place of one whose every image failed to decode: the first of its
+/// epoch's images that decodes, alone. A replica must not skip a step (in DDP the other devices
+/// would wait in that step's all-reduce for ever); `empty` itself when none decodes.
+fn stand_in(
+    empty: HostBatch,
+    batches: &[Vec<usize>],
+    load: impl Fn(&[usize]) -> Result<HostBatch, TooManyFailures>,
+) -> Result<HostBatch, TooManyFailures> {
+    for &index in batches.iter().flatten() {
+        let batch = load(&[index])?;
+        if !batch.is_empty() {
+            return Ok(batch);
+        }
+    }
+    Ok(empty)
+}
+
 /// The part of each epoch's order a loader serves.
 #[derive(Clone, Debug)]
 enum Part {
@@ -191,12 +208,20 @@ impl DataLoader<ImageBatch> for EpochLoader {
         let (sender, receiver) = sync_channel(PREFETCH);
         let loader = Arc::clone(&self.loader);
         let workers = self.workers.clone();
+        let replica = matches!(self.part, Part::Replica(_));
         std::thread::spawn(move || {
+            let load = |indices: &[usize]| match &workers {
+                Some(pool) => pool.install(|| loader.load(epoch as u64, indices)),
+                None => loader.load(epoch as u64, indices),
+            };
             for indices in &batches {
-                let batch = match &workers {
-                    Some(pool) => pool.install(|| loader.load(epoch as u64, indices)),
-                    None => loader.load(epoch as u64, indices),
-                };
+                let mut batch = load(indices);
+                if replica
+                    && let Ok(empty) = batch.as_ref().map(HostBatch::is_empty)
+                    && empty
+                {
+                    batch = batch.and_then(|empty| stand_in(empty, &batches, load));
+                }
                 let stop = batch.is_err();
                 // The receiver is gone when the epoch was cut short: stop quietly.
                 if sender.send(batch).is_err() || stop {
@@ -324,5 +349,23 @@ mod tests {
             .map(|b| b.expect("loads").loss_scale)
             .collect();
         assert!(unsplit.iter().all(|&s| s == 1.0), "{unsplit:?}");
+    }
+
+    #[test]
+    fn a_replica_batch_that_fails_to_decode_is_replaced_by_an_image_that_does() {
+        let batch = |labels: &[usize]| HostBatch {
+            images: vec![0.0; labels.len() * 3],
+            labels: labels.to_vec(),
+            size: 1,
+        };
+        // Items 0-2 fail to decode; item 3 decodes.
+        let load = |indices: &[usize]| {
+            let decoded: Vec<usize> = indices.iter().copied().filter(|&i| i == 3).collect();
+            Ok(batch(&decoded))
+        };
+        let batches = [vec![0, 1], vec![2, 3]];
+        assert_eq!(stand_in(batch(&[]), &batches, load), Ok(batch(&[3])));
+        let nothing = |_: &[usize]| Ok(batch(&[]));
+        assert_eq!(stand_in(batch(&[]), &batches, nothing), Ok(batch(&[])));
     }
 }

@@ -70,6 +70,17 @@ impl DeviceSet {
         &self.devices[0]
     }
 
+    /// Each device once (a list may name one twice, `flex,flex`), with its first position.
+    pub fn distinct(&self) -> Vec<(usize, Device)> {
+        let mut seen: Vec<(usize, Device)> = Vec::new();
+        for (i, device) in self.devices.iter().enumerate() {
+            if !seen.iter().any(|(_, d)| d == device) {
+                seen.push((i, device.clone()));
+            }
+        }
+        seen
+    }
+
     /// How many replicas train.
     pub fn replicas(&self) -> usize {
         self.devices.len()
@@ -116,6 +127,7 @@ mod tests {
         assert_eq!(set.mode, Mode::MultiDevice);
         assert_eq!(set.names, ["flex", "flex"]);
         assert_eq!(set.replicas(), 2);
+        assert_eq!(set.distinct().len(), 1, "one device, named twice");
         assert_eq!(set.loss_scale(), 0.5);
         assert!(matches!(
             set.strategy(),

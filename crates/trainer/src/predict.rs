@@ -264,6 +264,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     if args.top_k == 0 {
         return Err(usage("--topk must be at least 1"));
     }
+    crate::configure_gpu(None);
     let device = crate::device(args.device.as_deref())?;
     let classifier = load(args, &device)?;
     let k = args.top_k.min(classifier.classes.len());

@@ -4,8 +4,8 @@
 //! loss after each epoch (as an early-stopping strategy that never stops) and lowers a factor
 //! the scheduler shares.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::train::EarlyStoppingStrategy;
@@ -108,12 +108,23 @@ impl LrScheduler for Schedule {
 
 /// The paper's rule: divide the learning rate by 10 when the validation loss has not improved
 /// for more than `patience` epochs (PyTorch's `ReduceLROnPlateau(factor=0.1)` semantics).
+///
+/// Clones share their state: burn-train's DDP gives every device's worker a clone, and each asks
+/// about the same epoch; only the first question of an epoch counts.
 #[derive(Debug, Clone)]
 pub struct Plateau {
     factor: SharedFactor,
     patience: usize,
+    state: Arc<Mutex<PlateauState>>,
+}
+
+/// What [`Plateau`] remembers between epochs.
+#[derive(Debug)]
+struct PlateauState {
     best: f64,
     bad_epochs: usize,
+    /// The last epoch observed through [`Plateau::observe_epoch`].
+    last_epoch: usize,
 }
 
 impl Plateau {
@@ -122,21 +133,38 @@ impl Plateau {
         Self {
             factor,
             patience,
-            best: f64::INFINITY,
-            bad_epochs: 0,
+            state: Arc::new(Mutex::new(PlateauState {
+                best: f64::INFINITY,
+                bad_epochs: 0,
+                last_epoch: 0,
+            })),
         }
     }
 
+    /// Takes the validation loss of `epoch` once (later calls for that epoch or an earlier one
+    /// are ignored); returns the new factor when it dropped.
+    pub fn observe_epoch(&self, epoch: usize, val_loss: f64) -> Option<f64> {
+        {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if epoch <= state.last_epoch {
+                return None;
+            }
+            state.last_epoch = epoch;
+        }
+        self.observe(val_loss)
+    }
+
     /// Takes the validation loss of an epoch; returns the new factor when it dropped.
-    pub fn observe(&mut self, val_loss: f64) -> Option<f64> {
-        if val_loss < self.best {
-            self.best = val_loss;
-            self.bad_epochs = 0;
+    pub fn observe(&self, val_loss: f64) -> Option<f64> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if val_loss < state.best {
+            state.best = val_loss;
+            state.bad_epochs = 0;
             return None;
         }
-        self.bad_epochs += 1;
-        if self.bad_epochs > self.patience {
-            self.bad_epochs = 0;
+        state.bad_epochs += 1;
+        if state.bad_epochs > self.patience {
+            state.bad_epochs = 0;
             let factor = self.factor.get() / 10.0;
             self.factor.set(factor);
             return Some(factor);
@@ -145,7 +173,7 @@ impl Plateau {
     }
 
     /// Rebuilds the state of a resumed run from its earlier validation losses.
-    pub fn replay(&mut self, losses: impl IntoIterator<Item = f64>) {
+    pub fn replay(&self, losses: impl IntoIterator<Item = f64>) {
         self.factor.set(1.0);
         for loss in losses {
             self.observe(loss);
@@ -156,7 +184,7 @@ impl Plateau {
 impl EarlyStoppingStrategy for Plateau {
     fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
         if let Some(loss) = store.find_metric("Loss", epoch, Aggregate::Mean, &Split::Valid)
-            && let Some(factor) = self.observe(loss)
+            && let Some(factor) = self.observe_epoch(epoch, loss)
         {
             log::info!(
                 "validation loss has not improved for {} epochs: learning rate x{factor:e}",
@@ -204,7 +232,7 @@ mod tests {
     #[test]
     fn plateau_divides_by_ten_after_patience_and_replays() {
         let factor = SharedFactor::new();
-        let mut plateau = Plateau::new(factor.clone(), 1);
+        let plateau = Plateau::new(factor.clone(), 1);
         let mut sched = schedule(Scheduler::Plateau, 0);
         sched.plateau = factor.clone();
         assert_eq!(plateau.observe(1.0), None);
@@ -212,7 +240,7 @@ mod tests {
         assert_eq!(plateau.observe(1.2), Some(0.1)); // 2 bad epochs: divide
         assert!((sched.lr_at(0) - 0.01).abs() < 1e-12);
         assert_eq!(plateau.observe(0.5), None);
-        let mut again = Plateau::new(factor.clone(), 1);
+        let again = Plateau::new(factor.clone(), 1);
         again.replay([1.0, 1.1, 1.2, 0.5]);
         assert!((factor.get() - 0.1).abs() < 1e-12);
         // the record carries the step and the factor
@@ -221,5 +249,19 @@ mod tests {
         restored.load_record(sched.to_record());
         assert_eq!(restored.step, 7);
         assert!((restored.plateau.get() - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn clones_count_each_epoch_once() {
+        let factor = SharedFactor::new();
+        let plateau = Plateau::new(factor.clone(), 0);
+        let workers = [plateau.clone(), plateau.clone(), plateau];
+        for (epoch, loss) in [(1, 1.0), (2, 1.0), (3, 1.0)] {
+            for worker in &workers {
+                worker.observe_epoch(epoch, loss);
+            }
+        }
+        // epochs 2 and 3 did not improve: two divisions, not six
+        assert!((factor.get() - 0.01).abs() < 1e-12, "{}", factor.get());
     }
 }

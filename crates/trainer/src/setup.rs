@@ -52,17 +52,9 @@ pub(crate) struct Loaders {
 pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     let (run_dir, saved) = prepare_run_dir(args)?;
     let mut config = TrainConfig::resolve(args, saved.clone())?;
-    crate::configure_gpu(config.autotune_level.as_deref());
-    let mut devices = DeviceSet::resolve(config.device.as_deref(), &config.devices)?;
-    for device in &mut devices.devices {
-        crate::set_precision(device, config.precision)?;
-    }
+    let devices = open_devices(&mut config)?;
     let device = devices.main().clone();
     let backend = crate::backend_name(&device).to_owned();
-    if !config.devices.is_empty() {
-        config.devices = devices.names.clone();
-        config.global_batch_size = Some(config.data.batch_size * devices.replicas());
-    }
     check_resume(saved.as_ref(), &config)?;
     let (train_set, val_set, classes) = data::open(&config)?;
     if train_set.len() < devices.replicas() {
@@ -121,6 +113,21 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     };
     log_start(&setup, args.resume);
     Ok(setup)
+}
+
+/// The run's devices, with the GPU runtime's settings and the precision applied; a device list
+/// goes into `config` written out (`cuda:all` expanded), with the global batch.
+fn open_devices(config: &mut TrainConfig) -> Result<DeviceSet> {
+    crate::configure_gpu(config.autotune_level.as_deref());
+    let devices = DeviceSet::resolve(config.device.as_deref(), &config.devices)?;
+    for (_, mut device) in devices.distinct() {
+        crate::set_precision(&mut device, config.precision)?;
+    }
+    if !config.devices.is_empty() {
+        config.devices = devices.names.clone();
+        config.global_batch_size = Some(config.data.batch_size * devices.replicas());
+    }
+    Ok(devices)
 }
 
 /// What a resume cannot change: the variant, and the number of devices (the global batch, and

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::metrics::EpochRow;
+use crate::parallel::Mode;
 use crate::run_dir::write_json_atomic;
 use crate::setup::{Loaders, Setup};
 use crate::train::Trained;
@@ -43,9 +44,9 @@ pub struct Summary {
     pub batch_size: usize,
     /// Images per step over all devices.
     pub global_batch_size: usize,
-    /// Training images processed per epoch over all devices (the training split's size, plus
-    /// the repeated images that give every device a share of a last step smaller than the
-    /// device count).
+    /// Training images processed per epoch over all devices: the training split's size, less
+    /// undecodable files, plus the repeated images that give every device a share of a last
+    /// step smaller than the device count.
     pub images_per_epoch: usize,
     /// Epoch the run resumed from (0: it did not).
     pub resumed_from: usize,
@@ -91,9 +92,7 @@ pub(crate) fn finish(
         precision: setup.config.precision.name(),
         batch_size: setup.config.data.batch_size,
         global_batch_size: setup.config.data.batch_size * setup.devices.replicas(),
-        images_per_epoch: trained
-            .epoch_images
-            .unwrap_or_else(|| loaders.train.images_per_epoch()),
+        images_per_epoch: images_per_epoch(setup, trained, loaders),
         resumed_from: setup.resume_from.unwrap_or(0),
         run_dir: run_dir.clone(),
     };
@@ -109,6 +108,16 @@ pub(crate) fn finish(
     println!("model: {}", summary.model.display());
     println!("run directory: {}", run_dir.display());
     Ok(())
+}
+
+/// The training images of an epoch over every device: counted during the last epoch, or, under
+/// DDP (whose progress is one worker's count times the devices) or when no epoch ran, the
+/// sharding's count.
+fn images_per_epoch(setup: &Setup, trained: &Trained, loaders: &Loaders) -> usize {
+    match (setup.devices.mode, trained.epoch_images) {
+        (Mode::Ddp, _) | (_, None) => loaders.train.images_per_epoch(),
+        (_, Some(counted)) => counted,
+    }
 }
 
 /// Lists the files no loader could decode in `skipped.txt`; returns how many there were.

@@ -45,11 +45,14 @@ const KEEP_CHECKPOINTS: usize = 2;
 /// How long DDP workers get to return after a stop before the process ends.
 const DDP_STOP_GRACE: Duration = Duration::from_secs(120);
 
+/// The environment variable that overrides [`DDP_STOP_GRACE`] (seconds).
+const DDP_STOP_GRACE_ENV: &str = "ALEXNET_DDP_STOP_GRACE";
+
 /// Runs `trainer train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
     let started = Instant::now();
     let setup = set_up(args)?;
-    for (i, device) in setup.devices.devices.iter().enumerate() {
+    for (i, device) in setup.devices.distinct() {
         device.seed(setup.config.seed + i as u64);
     }
     let ad = setup.device.clone().autodiff();
@@ -123,7 +126,7 @@ fn build_optimizer(config: &TrainConfig) -> Result<ModuleOptimizer> {
 fn build_schedule(setup: &Setup) -> (Schedule, Plateau) {
     let config = &setup.config;
     let factor = SharedFactor::new();
-    let mut plateau = Plateau::new(factor.clone(), config.schedule.plateau_patience);
+    let plateau = Plateau::new(factor.clone(), config.schedule.plateau_patience);
     plateau.replay(setup.rows.iter().map(|r| r.val_loss));
     let schedule = Schedule {
         kind: config.schedule.lr_scheduler,
@@ -228,7 +231,7 @@ fn launch(
     }
     let optim = build_optimizer(config)?;
     let watchdog =
-        (setup.devices.mode == Mode::Ddp).then(|| ddp_watchdog(setup, &interrupter, &nan));
+        (setup.devices.mode == Mode::Ddp).then(|| ddp_watchdog(setup, &interrupter, &nan, loaders));
     let result = training.launch(Learner::new(model, optim, schedule));
     if let Some(watchdog) = watchdog {
         watchdog.finish();
@@ -298,19 +301,37 @@ fn checkpoint_note(run_dir: &Path) -> String {
 }
 
 /// Ends the process when a DDP run asked to stop does not return (see [`Watchdog`]).
-fn ddp_watchdog(setup: &Setup, interrupter: &Interrupter, nan: &NanGuard) -> Watchdog {
+fn ddp_watchdog(
+    setup: &Setup,
+    interrupter: &Interrupter,
+    nan: &NanGuard,
+    loaders: &Loaders,
+) -> Watchdog {
     let (nan, run_dir) = (nan.clone(), setup.run_dir.clone());
-    Watchdog::start(interrupter.clone(), DDP_STOP_GRACE, move || {
-        let reason = nan.seen().map_or_else(
-            || "it was interrupted".to_owned(),
-            |value| format!("the training loss became {value}"),
-        );
+    let (train, val) = (loaders.train.clone(), loaders.val.clone());
+    let grace = ddp_stop_grace();
+    Watchdog::start(interrupter.clone(), grace, move || {
+        let reason = match (nan.seen(), train.failure().or_else(|| val.failure())) {
+            (Some(value), _) => format!("the training loss became {value}"),
+            (None, Some(failure)) => failure.to_string(),
+            (None, None) => "it was asked to stop".to_owned(),
+        };
         logging::redirect(None);
         let err = anyhow!(
-            "training stopped ({reason}), but a GPU worker still waits in an all-reduce for one \
-             that stopped; exiting; {}",
+            "training stopped ({reason}), but a GPU worker still waited in an all-reduce for \
+             one that stopped {} s later; exiting; {}",
+            grace.as_secs(),
             checkpoint_note(&run_dir)
         );
         std::process::exit(crate::report(&err));
     })
+}
+
+/// How long DDP workers get to return after a stop: `ALEXNET_DDP_STOP_GRACE` seconds, or
+/// [`DDP_STOP_GRACE`].
+fn ddp_stop_grace() -> Duration {
+    std::env::var(DDP_STOP_GRACE_ENV)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .map_or(DDP_STOP_GRACE, Duration::from_secs)
 }

@@ -25,10 +25,18 @@ pub fn device(spec: Option<&str>) -> Result<Device> {
 /// Makes `precision`'s float type the default of `device` (bf16, f16), before any tensor is
 /// created on it; fp32 and mixed leave it f32. A backend without that type is a usage error.
 pub fn set_precision(device: &mut Device, precision: cli::Precision) -> Result<()> {
+    let backend = backend_name(device);
+    if let Some(dtype) = precision.autocast()
+        && !device.supports_dtype(dtype)
+    {
+        return Err(usage(format!(
+            "--precision {} computes in {dtype:?}, which {backend} does not support",
+            precision.name()
+        )));
+    }
     let Some(dtype) = precision.device_dtype() else {
         return Ok(());
     };
-    let backend = backend_name(device);
     device.configure(dtype).map_err(|e| {
         usage(format!(
             "--precision {} is not available on {backend}: {e:?}",

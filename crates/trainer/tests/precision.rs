@@ -31,22 +31,53 @@ fn a_mixed_precision_run_learns_and_records_it() {
 #[test]
 fn a_precision_the_backend_lacks_is_a_usage_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = trainer(dir.path())
-        .args([TINY_MODEL, &["--device", "ndarray", "--precision", "bf16"]].concat())
-        .args([
-            "--epochs",
-            "1",
-            "--synthetic-train",
-            "64",
-            "--synthetic-val",
-            "32",
-        ])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("--precision bf16 is not available on ndarray"),
-        "{}",
-        stderr(&out)
+    for (precision, message) in [
+        ("bf16", "--precision bf16 is not available on ndarray"),
+        (
+            "mixed",
+            "--precision mixed computes in BF16, which ndarray does not support",
+        ),
+    ] {
+        let out = trainer(dir.path())
+            .args(
+                [
+                    TINY_MODEL,
+                    &["--device", "ndarray", "--precision", precision],
+                ]
+                .concat(),
+            )
+            .args([
+                "--epochs",
+                "1",
+                "--synthetic-train",
+                "64",
+                "--synthetic-val",
+                "32",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn two_replicas_on_one_device_take_a_precision_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("run");
+    let flags = [
+        "--devices",
+        "flex,flex",
+        "--precision",
+        "bf16",
+        "--epochs",
+        "1",
+    ];
+    let data = ["--synthetic-train", "128", "--synthetic-val", "32"];
+    train(
+        dir.path(),
+        &run,
+        &[TINY_MODEL, LEARN, &flags, &data].concat(),
     );
+    assert_eq!(summary(&run)["precision"], "bf16");
 }
