@@ -119,11 +119,38 @@ impl AlexNet {
     /// [`forward`](Self::forward) that returns an [`InputError`] instead of panicking on input
     /// of the wrong shape.
     pub fn try_forward(&self, images: Tensor<4>) -> Result<Tensor<2>, InputError> {
+        let x = self.hidden(images, true)?; // [N, 4096]
+        Ok(self.fc(&self.fc8, x)) // [N, num_classes]
+    }
+
+    /// fc7's activations, with dropout before fc6 and fc7 when `dropout` is set (it is the
+    /// identity off autodiff devices).
+    fn hidden(&self, images: Tensor<4>, dropout: bool) -> Result<Tensor<2>, InputError> {
+        let drop = |x: Tensor<2>| if dropout { self.dropout.forward(x) } else { x };
         let x = self.try_forward_features(images)?; // [N, 256, 6, 6]
         let x: Tensor<2> = x.flatten(1, 3); // [N, 9216]
-        let x = relu(self.fc(&self.fc6, self.dropout.forward(x))); // [N, 4096]
-        let x = relu(self.fc(&self.fc7, self.dropout.forward(x))); // [N, 4096]
-        Ok(self.fc(&self.fc8, x)) // [N, num_classes]
+        let x = relu(self.fc(&self.fc6, drop(x))); // [N, 4096]
+        Ok(relu(self.fc(&self.fc7, drop(x)))) // [N, 4096]
+    }
+
+    /// The activations after fc7's ReLU, `[N, 4096]` (the hidden width): the image descriptor
+    /// whose nearest neighbours the 2012 paper shows (its Figure 4), torchvision's
+    /// `model.classifier[:6](torch.flatten(model.avgpool(model.features(x)), 1))` in eval mode.
+    /// Dropout is not applied, on any device.
+    ///
+    /// # Panics
+    ///
+    /// As [`forward`](Self::forward).
+    pub fn forward_fc7(&self, images: Tensor<4>) -> Tensor<2> {
+        match self.try_forward_fc7(images) {
+            Ok(fc7) => fc7,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// [`forward_fc7`](Self::forward_fc7) that returns an [`InputError`] instead of panicking.
+    pub fn try_forward_fc7(&self, images: Tensor<4>) -> Result<Tensor<2>, InputError> {
+        self.hidden(images, false) // [N, 4096]
     }
 
     /// The convolutional features after the adaptive average pool: `[N, 256, 6, 6]` (the channel

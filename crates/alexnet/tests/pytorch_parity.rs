@@ -46,6 +46,15 @@ fn check_variant(variant: &str) {
                 err <= PARITY_TOLERANCE,
                 "{variant} ({ext}) on {backend}: features differ from PyTorch by {err:e}"
             );
+            let input: Tensor<4> = tensor(&inputs["input_a"], &device);
+            let fc7 = model.forward_fc7(input.mul_scalar(scale));
+            let want = &expected["fc7_a"];
+            assert_eq!(fc7.dims().to_vec(), want.1, "{variant} fc7 shape");
+            let err = relative_error(&values(fc7), &want.0);
+            assert!(
+                err <= PARITY_TOLERANCE,
+                "{variant} ({ext}) on {backend}: fc7 differs from PyTorch by {err:e}"
+            );
         }
     }
 }

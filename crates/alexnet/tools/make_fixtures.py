@@ -11,7 +11,8 @@ and writes to crates/alexnet/tests/fixtures/:
   <variant>.pth               the state dict, torch.save (zip) format
   <variant>.safetensors       the same state dict as safetensors
   <variant>_expected.safetensors
-                              logits_a, logits_b, logits_c and features_a (after the adaptive pool),
+                              logits_a, logits_b, logits_c, features_a (after the adaptive pool)
+                              and fc7_a (after fc7's ReLU, torchvision's classifier[:6]),
                               all in eval mode (dropout off)
   torchvision_shapes.json     key -> shape of the real torchvision.models.alexnet() state dict
                               (checks full-size weight compatibility without a 233 MB file)
@@ -69,11 +70,13 @@ class AlexNetReference(nn.Module):
         x = self.pool(torch.relu(self.conv5(x)))
         return self.avgpool(x)
 
-    def forward(self, x):
+    def fc7_output(self, x):
         x = torch.flatten(self.features(x), 1)
         x = torch.relu(self.fc6(self.dropout(x)))
-        x = torch.relu(self.fc7(self.dropout(x)))
-        return self.fc8(x)
+        return torch.relu(self.fc7(self.dropout(x)))
+
+    def forward(self, x):
+        return self.fc8(self.fc7_output(x))
 
 
 class TorchvisionReference(nn.Module):
@@ -129,9 +132,11 @@ def main():
         if name == "torchvision":
             model = TorchvisionReference(widths, pad1)
             features = lambda m, x: m.avgpool(m.features(x))  # noqa: E731
+            fc7 = lambda m, x: m.classifier[:6](torch.flatten(features(m, x), 1))  # noqa: E731
         else:
             model = AlexNetReference(widths, pad1, groups, lrn)
             features = lambda m, x: m.features(x)  # noqa: E731
+            fc7 = lambda m, x: m.fc7_output(x)  # noqa: E731
         # He-normal weights keep activations at unit scale through all eight layers, so the
         # logits depend on the input (PyTorch's default init shrinks them towards the biases).
         for module in model.modules():
@@ -147,6 +152,7 @@ def main():
                 f"logits_{k[-1]}": model(x * scale).contiguous() for k, x in inputs.items()
             }
             expected["features_a"] = features(model, inputs["input_a"] * scale).contiguous()
+            expected["fc7_a"] = fc7(model, inputs["input_a"] * scale).contiguous()
         save_file(expected, OUT / f"{name}_expected.safetensors")
         print(name, sum(p.numel() for p in model.parameters()), "parameters")
 
