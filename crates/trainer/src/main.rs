@@ -3,21 +3,26 @@
 //! The command-line program of alexnet-burn: train AlexNet (Krizhevsky, Sutskever and Hinton,
 //! ["ImageNet Classification with Deep Convolutional Neural
 //! Networks"](https://papers.nips.cc/paper/2012/hash/c399862d3b9d6b76c8436e924a68c45b-Abstract.html),
-//! NIPS 2012) with burn-train, evaluate saved models, and benchmark backends.
+//! NIPS 2012) with burn-train, evaluate saved models, benchmark backends, and draw the paper's
+//! figures (conv1's kernels, top-5 sheets, fc7 nearest neighbours) for any model.
 //!
 //! `cargo run --release -p trainer` trains on the built-in synthetic dataset on the CPU.
 //! Errors are printed once, here, with their causes; usage errors exit with code 2, other
 //! failures with 1.
 
 mod bench;
+mod checkpoint;
+mod classifier;
 mod cli;
 mod config;
 mod data;
 mod eval;
+mod figures;
 mod loader;
 mod logging;
 mod metrics;
 mod nan_guard;
+mod neighbours;
 mod parallel;
 mod plot;
 mod predict;
@@ -53,6 +58,8 @@ fn main() -> ExitCode {
         None => train::run(&cli.train),
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Predict(args)) => predict::run(&args),
+        Some(Command::Filters(args)) => figures::filters::run(&args),
+        Some(Command::Neighbours(args)) => neighbours::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

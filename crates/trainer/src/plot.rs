@@ -1,26 +1,18 @@
-//! `metrics.png`: loss and accuracy per epoch (plotters, bitmap backend, a bundled ASCII subset
-//! of DejaVu Sans so no system fonts are needed).
+//! `metrics.png`: loss and accuracy per epoch (plotters, bitmap backend, the figures' bundled
+//! font).
 
 use std::path::Path;
-use std::sync::Once;
 
 use plotters::prelude::*;
 
 use crate::metrics::EpochRow;
-
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans-ascii.ttf");
-static REGISTER: Once = Once::new();
 
 /// One curve of a panel: its legend, the value it plots and its colour.
 type Curve = (&'static str, fn(&EpochRow) -> f64, RGBColor);
 
 /// Draws the loss (train, val) and accuracy (train top-1, val top-1, val top-5) curves.
 pub fn draw(path: &Path, rows: &[EpochRow]) -> Result<(), Box<dyn std::error::Error>> {
-    REGISTER.call_once(|| {
-        if plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
-            log::warn!("the bundled plot font did not load");
-        }
-    });
+    crate::figures::register_font();
     if rows.is_empty() {
         return Ok(());
     }

@@ -20,11 +20,12 @@ use anyhow::{Context, Result, anyhow};
 use burn::module::Module;
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::tensor::Device;
-use burn::train::checkpoint::KeepLastNCheckpoints;
+use burn::train::checkpoint::{FileCheckpointer, KeepLastNCheckpoints};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric, TopKAccuracyMetric};
 use burn::train::renderer::default_renderer;
 use burn::train::{Interrupter, Learner, SupervisedTraining, TrainingError};
 
+use crate::checkpoint::ModelCheckpointer;
 use crate::cli::{Opt, Scheduler, TrainArgs};
 use crate::config::TrainConfig;
 use crate::data::SharedDataset;
@@ -219,7 +220,11 @@ fn launch(
     .metric_valid_numeric(TopKAccuracyMetric::new(5.min(setup.num_classes)))
     .metric_train_numeric(LearningRateMetric::new())
     .metric_train(nan.clone())
-    .with_default_checkpointers()
+    .with_custom_checkpointers(
+        ModelCheckpointer::new(run_dir, model.config.groups),
+        FileCheckpointer::new(run_dir.join("checkpoint"), "optim"),
+        FileCheckpointer::new(run_dir.join("checkpoint"), "scheduler"),
+    )
     .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_CHECKPOINTS))
     .num_epochs(config.schedule.epochs)
     .renderer(Box::new(renderer))

@@ -1,8 +1,10 @@
-//! The command line: `trainer [train] [FLAGS]`, `trainer eval`, `trainer bench`. Flag names
+//! The command line: `trainer [train] [FLAGS]`, `trainer eval`, `trainer bench`, `trainer
+//! predict`, `trainer filters`, `trainer neighbours`. Flag names
 //! follow torchvision's classification reference and timm's `train.py`.
 
 use std::path::PathBuf;
 
+mod figure_args;
 mod train_args;
 
 use alexnet::AlexNetConfig;
@@ -10,6 +12,7 @@ use burn::tensor::FloatDType;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
+pub use self::figure_args::{FiltersArgs, ModelArgs, NeighboursArgs};
 pub use self::train_args::TrainArgs;
 
 /// Train, evaluate and benchmark AlexNet (Krizhevsky et al., 2012) with Burn.
@@ -40,6 +43,10 @@ pub enum Command {
     Bench(BenchArgs),
     /// Top-5 classes of images with torchvision's pretrained weights or a trained model.
     Predict(PredictArgs),
+    /// Draw conv1's kernels as a grid of RGB tiles (the 2012 paper's Figure 3).
+    Filters(FiltersArgs),
+    /// The gallery images whose fc7 features lie nearest to each query's (the paper's Figure 4).
+    Neighbours(NeighboursArgs),
 }
 
 /// Model variants.
@@ -191,26 +198,9 @@ pub struct PredictArgs {
     /// Images to classify (JPEG, PNG, ...).
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<PathBuf>,
-    /// torchvision's ImageNet weights (IMAGENET1K_V1), from the cache or downloaded.
-    #[arg(long, conflicts_with_all = ["weights", "run"])]
-    pub pretrained: bool,
-    /// A weights file: with --arch, a file of that variant (e.g. torchvision's
-    /// alexnet-owt-7be5be79.pth); without, a model from `trainer train` with its config.json
-    /// beside it.
-    #[arg(long, value_name = "FILE", conflicts_with = "run")]
-    pub weights: Option<PathBuf>,
-    /// A run directory of `trainer train` (its model.bpk, config.json and class names).
-    #[arg(long, value_name = "DIR")]
-    pub run: Option<PathBuf>,
-    /// Variant of a --weights file that does not come from `trainer train`.
-    #[arg(long, value_enum)]
-    pub arch: Option<Arch>,
-    /// Classes of the head of a --weights file given with --arch (default 1000, ImageNet's names).
-    #[arg(long, value_name = "N")]
-    pub num_classes: Option<usize>,
-    /// Width factor of a --weights file given with --arch (as `train --width`).
-    #[arg(long, value_name = "FACTOR")]
-    pub width: Option<f64>,
+    /// Where the model comes from.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// How many classes to list per image.
     #[arg(long = "topk", default_value_t = 5)]
     pub top_k: usize,
@@ -223,6 +213,9 @@ pub struct PredictArgs {
     /// One JSON array (an object per image) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also draw a contact sheet: each image with its top classes and probability bars.
+    #[arg(long, value_name = "FILE.png")]
+    pub sheet: Option<PathBuf>,
 }
 
 /// What `bench` measures.
