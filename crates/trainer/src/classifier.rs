@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use alexnet::pretrained::{AlexNetWeights, imagenet_classes};
 use alexnet::{AlexNet, AlexNetConfig, WeightsInfo};
-use alexnet_data::AugmentConfig;
 use alexnet_data::rng::Rng;
+use alexnet_data::{AugmentConfig, DecodeError};
 use anyhow::{Context, Result};
 use burn::tensor::{Device, Tensor, TensorData};
 use image::RgbImage;
@@ -157,6 +157,11 @@ impl Classifier {
     pub fn pixels(&self, image: &RgbImage) -> Vec<f32> {
         // The eval transform draws nothing from the generator.
         self.transform.apply(image, &mut Rng::for_item(0, 0, 0))
+    }
+
+    /// The image file at `path`, decoded and through the eval transform.
+    pub fn read(&self, path: &Path) -> Result<Vec<f32>, DecodeError> {
+        Ok(self.pixels(&alexnet_data::decode_file(path)?))
     }
 
     /// `images` (each from [`pixels`](Self::pixels)) as one batch on `device`.

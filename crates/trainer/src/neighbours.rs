@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
-use alexnet_data::folder::IMAGE_EXTENSIONS;
+use alexnet_data::folder::{IMAGE_EXTENSIONS, has_image_extension};
 use anyhow::{Context, Result};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -96,7 +96,7 @@ fn gallery_files(dir: &Path) -> Result<Vec<PathBuf>> {
                 .path();
             if path.is_dir() {
                 pending.push(path);
-            } else if is_image(&path) {
+            } else if has_image_extension(&path) {
                 files.push(path);
             }
         }
@@ -110,12 +110,6 @@ fn gallery_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
-}
-
-fn is_image(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
 /// A query's canonical path and its fc7 features.
@@ -133,9 +127,9 @@ fn query_features(
     let pixels = paths
         .par_iter()
         .map(|path| {
-            let image = alexnet_data::decode_file(path)
-                .map_err(|e| usage(format!("query {}: {e}", path.display())))?;
-            Ok(classifier.pixels(&image))
+            classifier
+                .read(path)
+                .map_err(|e| usage(format!("query {}: {e}", path.display())))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut queries = Vec::with_capacity(paths.len());
@@ -181,10 +175,7 @@ fn scan(
     for (c, chunk) in gallery.chunks(batch).enumerate() {
         let decoded: Vec<Result<Vec<f32>, String>> = chunk
             .par_iter()
-            .map(|path| {
-                let image = alexnet_data::decode_file(path).map_err(|e| e.to_string())?;
-                Ok(classifier.pixels(&image))
-            })
+            .map(|path| classifier.read(path).map_err(|e| e.to_string()))
             .collect();
         let ok: Vec<(usize, &Vec<f32>)> = decoded
             .iter()

@@ -52,10 +52,7 @@ impl Classifier {
         for chunk in images.chunks(batch_size.max(1)) {
             let pixels: Vec<Result<Vec<f32>, String>> = chunk
                 .par_iter()
-                .map(|path| {
-                    let image = alexnet_data::decode_file(path).map_err(|e| e.to_string())?;
-                    Ok(self.pixels(&image))
-                })
+                .map(|path| self.read(path).map_err(|e| e.to_string()))
                 .collect();
             let ok: Vec<&Vec<f32>> = pixels.iter().filter_map(|p| p.as_ref().ok()).collect();
             let probs = if ok.is_empty() {

@@ -46,8 +46,8 @@ fn decode(path: &Path) -> image::RgbImage {
 fn a_run_draws_its_conv1_kernels_and_filters_redraws_them_from_the_model() {
     let run = tiny_run();
     let drawn = decode(&run.join("filters.png"));
-    // 24 kernels of 11x11, 4x enlarged (44 px) with 2 px gaps, 16 to a row: 2 rows.
-    assert_eq!(drawn.dimensions(), (16 * 46 + 2, 2 * 46 + 2));
+    // 24 kernels of 11x11, 4x enlarged (44 px) with 2 px gaps: 2 full rows of 12.
+    assert_eq!(drawn.dimensions(), (12 * 46 + 2, 2 * 46 + 2));
     let out = run.parent().expect("dir").join("filters.png");
     let status = trainer(run)
         .args(["filters", "--run"])

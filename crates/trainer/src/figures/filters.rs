@@ -62,14 +62,22 @@ impl Kernels {
             count,
             height,
             width,
-            groups: if count.is_multiple_of(groups) { groups } else { 1 },
+            groups: if count.is_multiple_of(groups) {
+                groups
+            } else {
+                1
+            },
         }
     }
 
-    /// Tiles per row and rows per group.
+    /// Tiles per row and rows per group: [`COLUMNS`], or the largest count from 8 to 16 that
+    /// fills every row (24 kernels: 2 rows of 12), or as many as there are up to 16.
     fn grid(&self) -> (usize, usize) {
-        let per_group = self.count / self.groups;
-        let columns = per_group.clamp(1, COLUMNS);
+        let per_group = (self.count / self.groups).max(1);
+        let columns = (8..=COLUMNS)
+            .rev()
+            .find(|&c| per_group.is_multiple_of(c))
+            .unwrap_or(per_group.min(COLUMNS));
         (columns, per_group.div_ceil(columns))
     }
 
@@ -185,5 +193,9 @@ mod tests {
             (5 * (tw + GAP) + GAP, th + 2 * GAP),
             "5 kernels: one group"
         );
+        let k = kernels(vec![0.0; 48 * 12], 48, 2);
+        assert_eq!(k.grid(), (12, 2), "24 per group: full rows of 12");
+        let k = kernels(vec![0.0; 17 * 12], 17, 1);
+        assert_eq!(k.grid(), (16, 2), "17: no divisor from 8 to 16");
     }
 }

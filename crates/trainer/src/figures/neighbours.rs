@@ -8,7 +8,7 @@ use anyhow::Result;
 use image::RgbImage;
 use rayon::prelude::*;
 
-use super::{Canvas, thumbnail};
+use super::{Canvas, caption, thumbnail};
 use crate::neighbours::Match;
 
 /// The side of a thumbnail.
@@ -50,9 +50,7 @@ pub fn write(path: &Path, matches: &[Match], k: usize) -> Result<()> {
     canvas.fill(rule, 0, 2, height, [170; 3]);
     for (row, m) in matches.iter().enumerate() {
         let y = PAD + row as u32 * (THUMB + CAPTION + PAD);
-        let name = Path::new(&m.query)
-            .file_name()
-            .map_or(m.query.clone(), |n| n.to_string_lossy().into_owned());
+        let name = caption(&m.query);
         tile(&mut canvas, (PAD, y), thumbs.get(m.query.as_str()), &name)?;
         for (i, n) in m.neighbours.iter().enumerate() {
             let x = PAD + THUMB + QUERY_GAP + i as u32 * (THUMB + PAD);

@@ -7,7 +7,7 @@ use anyhow::Result;
 use image::RgbImage;
 use rayon::prelude::*;
 
-use super::{Canvas, thumbnail};
+use super::{Canvas, caption, thumbnail};
 use crate::predict::Prediction;
 
 /// Images per row.
@@ -73,10 +73,7 @@ fn cell(
             canvas.text(tx + 4, y + PAD + THUMB / 2 - 6, 12, why, THUMB - 8)?;
         }
     }
-    let name = Path::new(&p.image)
-        .file_name()
-        .map_or(p.image.clone(), |n| n.to_string_lossy().into_owned());
-    canvas.text(x + PAD, y + PAD + THUMB + 3, 13, &name, inner)?;
+    canvas.text(x + PAD, y + PAD + THUMB + 3, 13, &caption(&p.image), inner)?;
     for (j, class) in p.top_k.iter().enumerate() {
         let by = y + PAD + THUMB + LINE * (j as u32 + 1) + 2;
         canvas.fill(x + PAD, by, inner, LINE - 3, [236; 3]);
