@@ -47,7 +47,8 @@ pub fn run(args: &NeighboursArgs) -> Result<()> {
     crate::configure_gpu(None);
     let device = crate::device(args.device.as_deref())?;
     let classifier = load(&args.model, "neighbours", &device)?;
-    let queries = query_features(&classifier, &args.query, &device)?;
+    let batch = args.batch_size.max(1);
+    let queries = query_features(&classifier, &args.query, batch, &device)?;
     let (nearest, skipped) = scan(&classifier, &gallery, &queries, args, &device)?;
     report_skipped(&skipped, gallery.len());
     let matches: Vec<Match> = args
@@ -118,10 +119,12 @@ struct Query {
     features: Vec<f32>,
 }
 
-/// The fc7 features of every query, or an error naming the first that cannot be read.
+/// The fc7 features of every query (in batches of `batch`), or an error naming the first that
+/// cannot be read.
 fn query_features(
     classifier: &Classifier,
     paths: &[PathBuf],
+    batch: usize,
     device: &Device,
 ) -> Result<Vec<Query>> {
     let pixels = paths
@@ -133,7 +136,7 @@ fn query_features(
         })
         .collect::<Result<Vec<_>>>()?;
     let mut queries = Vec::with_capacity(paths.len());
-    for (paths, pixels) in paths.chunks(32).zip(pixels.chunks(32)) {
+    for (paths, pixels) in paths.chunks(batch).zip(pixels.chunks(batch)) {
         let features = fc7(classifier, pixels.iter(), device)?;
         let dim = features.len() / paths.len();
         for (path, row) in paths.iter().zip(features.chunks(dim)) {
