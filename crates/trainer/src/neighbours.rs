@@ -307,6 +307,26 @@ mod tests {
     }
 
     #[test]
+    fn a_gallery_file_that_is_a_query_is_recognised_by_its_canonical_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        std::fs::write(&a, b"a").expect("write");
+        std::fs::write(&b, b"a").expect("write");
+        let query = |path: &Path| Query {
+            file: std::fs::canonicalize(path).ok(),
+            features: vec![1.0],
+        };
+        let queries = [query(&b), query(&a)];
+        // The same file by another spelling of its path is the query; a copy is not.
+        assert_eq!(
+            same_file(&dir.path().join(".").join("a.png"), &queries),
+            Some(1)
+        );
+        assert_eq!(same_file(&dir.path().join("c.png"), &queries), None);
+        assert_eq!(same_file(&b, &queries[1..]), None);
+    }
+
+    #[test]
     fn distance_is_euclidean() {
         assert_eq!(distance(&[0.0, 3.0], &[4.0, 0.0]), 5.0);
         assert_eq!(distance(&[1.5; 8], &[1.5; 8]), 0.0);
