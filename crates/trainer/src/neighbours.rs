@@ -49,7 +49,8 @@ pub fn run(args: &NeighboursArgs) -> Result<()> {
     let classifier = load(&args.model, "neighbours", &device)?;
     let batch = args.batch_size.max(1);
     let queries = query_features(&classifier, &args.query, batch, &device)?;
-    let (nearest, skipped) = scan(&classifier, &gallery, &queries, args, &device)?;
+    let k = args.k.min(gallery.len());
+    let (nearest, skipped) = scan(&classifier, &gallery, &queries, (k, batch), &device)?;
     report_skipped(&skipped, gallery.len());
     let matches: Vec<Match> = args
         .query
@@ -72,7 +73,12 @@ pub fn run(args: &NeighboursArgs) -> Result<()> {
         print_text(&matches);
     }
     if let Some(output) = &args.output {
-        crate::figures::neighbours::write(output, &matches, args.k)
+        let found = matches
+            .iter()
+            .map(|m| m.neighbours.len())
+            .max()
+            .unwrap_or(0);
+        crate::figures::neighbours::write(output, &matches, found)
             .with_context(|| format!("cannot write {}", output.display()))?;
     }
     Ok(())
@@ -92,10 +98,10 @@ fn gallery_files(dir: &Path) -> Result<Vec<PathBuf>> {
         let entries =
             std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
         for entry in entries {
-            let path = entry
-                .with_context(|| format!("cannot list {}", dir.display()))?
-                .path();
-            if path.is_dir() {
+            let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+            let path = entry.path();
+            // Not through links to folders, which could lead round in a circle.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 pending.push(path);
             } else if has_image_extension(&path) {
                 files.push(path);
@@ -127,13 +133,11 @@ fn query_features(
     batch: usize,
     device: &Device,
 ) -> Result<Vec<Query>> {
+    let pixels: Vec<_> = paths.par_iter().map(|path| classifier.read(path)).collect();
     let pixels = paths
-        .par_iter()
-        .map(|path| {
-            classifier
-                .read(path)
-                .map_err(|e| usage(format!("query {}: {e}", path.display())))
-        })
+        .iter()
+        .zip(pixels)
+        .map(|(path, p)| p.map_err(|e| usage(format!("query {}: {e}", path.display()))))
         .collect::<Result<Vec<_>>>()?;
     let mut queries = Vec::with_capacity(paths.len());
     for (paths, pixels) in paths.chunks(batch).zip(pixels.chunks(batch)) {
@@ -163,18 +167,17 @@ fn fc7<'a>(
 /// could not be read, with why.
 type Scan = (Vec<Vec<(f64, usize)>>, Vec<(PathBuf, String)>);
 
-/// Goes through the gallery in batches, keeping each query's `k` nearest.
+/// Goes through the gallery in batches of `batch`, keeping each query's `k` nearest.
 fn scan(
     classifier: &Classifier,
     gallery: &[PathBuf],
     queries: &[Query],
-    args: &NeighboursArgs,
+    (k, batch): (usize, usize),
     device: &Device,
 ) -> Result<Scan> {
-    let mut nearest = vec![Vec::with_capacity(args.k + 1); queries.len()];
+    let mut nearest = vec![Vec::new(); queries.len()];
     let mut skipped = Vec::new();
     let bar = progress_bar(gallery.len());
-    let batch = args.batch_size.max(1);
     for (c, chunk) in gallery.chunks(batch).enumerate() {
         let decoded: Vec<Result<Vec<f32>, String>> = chunk
             .par_iter()
@@ -197,12 +200,7 @@ fn scan(
                 let own = same_file(&gallery[*index], queries);
                 for (q, query) in queries.iter().enumerate() {
                     let row = own.map_or(row, |o| queries[o].features.as_slice());
-                    offer(
-                        &mut nearest[q],
-                        args.k,
-                        distance(&query.features, row),
-                        *index,
-                    );
+                    offer(&mut nearest[q], k, distance(&query.features, row), *index);
                 }
             }
         }
@@ -238,8 +236,9 @@ fn distance(a: &[f32], b: &[f32]) -> f64 {
 /// Puts gallery image `index` at `distance` into the sorted list `best` if it is among the `k`
 /// nearest (ties go to the earlier path; NaN sorts last).
 fn offer(best: &mut Vec<(f64, usize)>, k: usize, distance: f64, index: usize) {
-    let before =
-        |&(d, i): &(f64, usize)| d.total_cmp(&distance).then(i.cmp(&index)) == Ordering::Less;
+    // NaN of either sign after every number (`total_cmp` alone puts a negative NaN first).
+    let order = |a: f64, b: f64| a.is_nan().cmp(&b.is_nan()).then(a.total_cmp(&b));
+    let before = |&(d, i): &(f64, usize)| order(d, distance).then(i.cmp(&index)) == Ordering::Less;
     let at = best.partition_point(before);
     if at < k {
         best.insert(at, (distance, index));
@@ -302,8 +301,9 @@ mod tests {
         assert_eq!(best, vec![(0.5, 5), (1.0, 1), (1.0, 3)]);
         let mut best = Vec::new();
         offer(&mut best, 2, f64::NAN, 0);
+        offer(&mut best, 2, -f64::NAN, 2);
         offer(&mut best, 2, 7.0, 1);
-        assert_eq!(best[0], (7.0, 1), "NaN sorts last");
+        assert_eq!(best[0], (7.0, 1), "NaN sorts last, whatever its sign");
     }
 
     #[test]

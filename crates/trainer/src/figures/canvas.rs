@@ -84,12 +84,34 @@ impl Canvas {
     }
 }
 
-/// `image` as a `side` x `side` square: the shorter side scaled to `side`, the centre kept.
+/// `image` as a `side` x `side` square: its centre square, scaled to `side`.
 pub fn thumbnail(image: &RgbImage, side: u32) -> RgbImage {
     let (w, h) = image.dimensions();
-    let scale = f64::from(side) / f64::from(w.min(h).max(1));
-    let sw = ((f64::from(w) * scale).round() as u32).max(side);
-    let sh = ((f64::from(h) * scale).round() as u32).max(side);
-    let resized = imageops::resize(image, sw, sh, FilterType::Triangle);
-    imageops::crop_imm(&resized, (sw - side) / 2, (sh - side) / 2, side, side).to_image()
+    let m = w.min(h);
+    if m == 0 {
+        return RgbImage::from_pixel(side, side, Rgb([200, 200, 200]));
+    }
+    let centre = imageops::crop_imm(image, (w - m) / 2, (h - m) / 2, m, m).to_image();
+    imageops::resize(&centre, side, side, FilterType::Triangle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thumbnail_is_the_centre_square() {
+        // A 4 x 40 strip: red at both ends, blue in the middle.
+        let strip = RgbImage::from_fn(4, 40, |_, y| {
+            Rgb(if (18..22).contains(&y) {
+                [0, 0, 255]
+            } else {
+                [255, 0, 0]
+            })
+        });
+        let thumb = thumbnail(&strip, 16);
+        assert_eq!(thumb.dimensions(), (16, 16));
+        assert_eq!(thumb.get_pixel(8, 8).0, [0, 0, 255]);
+        assert_eq!(thumbnail(&RgbImage::new(0, 5), 8).dimensions(), (8, 8));
+    }
 }
