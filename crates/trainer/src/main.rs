@@ -27,6 +27,7 @@ mod parallel;
 mod plot;
 mod predict;
 mod renderer;
+mod report;
 mod run_dir;
 mod schedule;
 mod setup;

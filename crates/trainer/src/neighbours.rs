@@ -14,29 +14,11 @@ use anyhow::{Context, Result};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::classifier::{Classifier, load, values};
 use crate::cli::NeighboursArgs;
+use crate::report::{Match, Neighbour};
 use crate::usage;
-
-/// One gallery image near a query.
-#[derive(Debug, Clone, Serialize)]
-pub struct Neighbour {
-    /// The gallery file.
-    pub image: String,
-    /// The Euclidean distance between its fc7 features and the query's.
-    pub distance: f64,
-}
-
-/// A query and its nearest gallery images, nearest first (`--json` prints an array of these).
-#[derive(Debug, Clone, Serialize)]
-pub struct Match {
-    /// The query as given on the command line.
-    pub query: String,
-    /// The nearest gallery images, by increasing distance (ties by path).
-    pub neighbours: Vec<Neighbour>,
-}
 
 /// Runs `trainer neighbours`.
 pub fn run(args: &NeighboursArgs) -> Result<()> {

@@ -8,35 +8,11 @@ use anyhow::{Context, Result};
 use burn::tensor::Device;
 use burn::tensor::activation::softmax;
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::classifier::{Classifier, load, values};
 use crate::cli::PredictArgs;
+use crate::report::{Class, Prediction};
 use crate::usage;
-
-/// One class of a prediction.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Class {
-    /// Output index.
-    pub index: usize,
-    /// Class name.
-    pub label: String,
-    /// Softmax probability.
-    pub prob: f32,
-}
-
-/// The prediction for one image (`--json` prints an array of these).
-#[derive(Debug, Clone, Serialize)]
-pub struct Prediction {
-    /// The path as given on the command line.
-    pub image: String,
-    /// The most probable classes, most probable first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub top_k: Vec<Class>,
-    /// Why the image could not be classified (it is then left out of the ranking).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 impl Classifier {
     /// Classifies `images` (decoded in parallel, run in batches of `batch_size`); an image that

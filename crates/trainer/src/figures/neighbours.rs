@@ -9,7 +9,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use super::{Canvas, caption, thumbnail};
-use crate::neighbours::Match;
+use crate::report::Match;
 
 /// The side of a thumbnail.
 pub const THUMB: u32 = 112;

@@ -8,7 +8,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use super::{Canvas, caption, thumbnail};
-use crate::predict::Prediction;
+use crate::report::Prediction;
 
 /// Images per row.
 pub const COLUMNS: usize = 4;
