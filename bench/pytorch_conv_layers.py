@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch's side of `crates/alexnet/benches/conv_layers.rs`: each of AlexNet's five convolutions
+"""PyTorch's side of `crates/burn-cnn-kernels/benches/conv_layers.rs`: each of AlexNet's five convolutions
 (standard variant, 227 px input) as a forward pass, an input gradient and a weight gradient, and
 the im2col matrix multiplication alone, timed the same way (median of --iters runs after one
 warm-up; a gradient time is forward + backward with only that tensor requiring a gradient, minus

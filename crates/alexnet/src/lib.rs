@@ -5,12 +5,12 @@
 //! (NIPS 2012), for the [Burn](https://burn.dev) deep-learning framework.
 //!
 //! One model definition runs on every Burn backend; the program using it compiles backends in
-//! through Burn's features and passes a `Device`. The one backend this crate compiles in itself
-//! is flex (the default `flex` feature), for its own kernels there: [`conv`], [`pool`] and
-//! [`linear`] run the convolutions, max pools and fully connected layers on flex devices, Burn's
-//! operations run everywhere else. `default-features = false` leaves flex out and runs Burn's
-//! operations on every backend. The `tch` feature runs the convolutions' backward pass on
-//! LibTorch as PyTorch's own.
+//! through Burn's features and passes a `Device`. With the default `flex` feature the model's
+//! convolutions, max pools and fully connected layers go through the `burn-cnn-kernels` crate
+//! (re-exported as [`conv`], [`pool`] and [`linear`]), which runs its own kernels on flex devices
+//! and Burn's operations everywhere else; `default-features = false` runs Burn's operations on
+//! every backend. The `tch` feature runs the convolutions' backward pass on LibTorch as
+//! PyTorch's own.
 //!
 //! - [`AlexNetConfig`] builds one of three variants: [`standard`](AlexNetConfig::standard) (the
 //!   paper's layer sizes on one device, 62,378,344 parameters),
@@ -23,7 +23,8 @@
 //!   [`AlexNet::load_backbone`] loads all but the classifier head, for fine-tuning.
 //! - [`pretrained`] describes torchvision's published weights ([`AlexNetWeights`]: URL, checksum,
 //!   accuracy, eval transform) and bundles the 1000 ImageNet class names.
-//! - [`conv`], [`pool`] and [`linear`] are those layers, usable in other models on flex.
+//! - [`conv`], [`pool`] and [`linear`] are those layers (from `burn-cnn-kernels`), usable in
+//!   other models.
 //! - With the `optim` feature, `optim::Sgd` is SGD with PyTorch's semantics (momentum,
 //!   dampening, Nesterov, L2 weight decay), one fused in-place pass per parameter on flex.
 //! - With the `train` feature (which includes `optim`), `AlexNet` implements burn-train's
@@ -41,25 +42,19 @@
 
 mod autocast;
 mod config;
-#[cfg(feature = "flex")]
-pub mod conv;
-#[cfg(feature = "flex")]
-mod flex_slices;
-#[cfg(feature = "flex")]
-mod gemm;
 #[cfg(feature = "pretrained")]
 mod hub;
-#[cfg(feature = "flex")]
-pub mod linear;
+mod init;
 mod model;
-#[cfg(feature = "optim")]
-pub mod optim;
-#[cfg(feature = "flex")]
-pub mod pool;
 pub mod pretrained;
 #[cfg(feature = "train")]
 mod train;
 pub mod weights;
+
+#[cfg(feature = "optim")]
+pub use burn_cnn_kernels::optim;
+#[cfg(feature = "flex")]
+pub use burn_cnn_kernels::{conv, linear, pool};
 
 pub use config::{AlexNetConfig, AlexNetInit, LrnConfig};
 #[cfg(feature = "pretrained")]

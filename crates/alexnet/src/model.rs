@@ -10,11 +10,11 @@ use burn::tensor::{Device, FloatDType, Tensor};
 use crate::AlexNetConfig;
 
 #[cfg(feature = "flex")]
-use crate::conv::conv2d_layer as conv2d;
+use burn_cnn_kernels::conv::conv2d_layer as conv2d;
 #[cfg(feature = "flex")]
-use crate::linear::linear_layer as linear;
+use burn_cnn_kernels::linear::linear_layer as linear;
 #[cfg(feature = "flex")]
-use crate::pool::max_pool2d_layer as max_pool;
+use burn_cnn_kernels::pool::max_pool2d_layer as max_pool;
 
 /// [`Conv2d::forward`]: without the `flex` feature every backend runs Burn's convolution.
 #[cfg(not(feature = "flex"))]

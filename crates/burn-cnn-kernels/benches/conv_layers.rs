@@ -2,13 +2,13 @@
 //! variant at 227 px) timed on one backend as a forward pass, an input gradient and a weight
 //! gradient, next to the same layer written as im2col (strided slices) plus one matrix
 //! multiplication, next to the weight gradient of the model's own convolution
-//! (`alexnet::conv::conv2d`, which on flex is im2col + one matmul), and next to that matrix
+//! (`burn_cnn_kernels::conv::conv2d`, which on flex is im2col + one matmul), and next to that matrix
 //! multiplication alone (what the backend's gemm does with the layer's FLOPs).
 //!
 //! ```sh
-//! cargo bench -p alexnet --bench conv_layers                     # flex, batch 16
-//! cargo bench -p alexnet --bench conv_layers -- --device ndarray --batch 16 --iters 5
-//! LIBTORCH_USE_PYTORCH=1 cargo bench -p alexnet --features alexnet-device/tch --bench conv_layers -- --device tch
+//! cargo bench -p burn-cnn-kernels --bench conv_layers                     # flex, batch 16
+//! cargo bench -p burn-cnn-kernels --bench conv_layers -- --device ndarray --batch 16 --iters 5
+//! LIBTORCH_USE_PYTORCH=1 cargo bench -p burn-cnn-kernels --features alexnet-device/tch --bench conv_layers -- --device tch
 //! python3 bench/pytorch_conv_layers.py --batch 16 --iters 5   # PyTorch's own convolutions
 //! ```
 //!
@@ -102,7 +102,7 @@ enum Method {
     /// Strided slices stacked into columns `[C_in*K*K, N*Ho*Wo]`, one matmul with the weight
     /// `[C_out, C_in*K*K]`; autodiff differentiates the slices and the matmul.
     Im2col,
-    /// The model's convolution, [`alexnet::conv::conv2d`]: on flex, flex's forward and input
+    /// The model's convolution, [`burn_cnn_kernels::conv::conv2d`]: on flex, flex's forward and input
     /// gradient and an im2col + one-matmul weight gradient; Burn's `conv2d` elsewhere.
     Model,
 }
@@ -113,7 +113,7 @@ fn forward(layer: &Layer, method: Method, x: Tensor<4>, w: Tensor<4>, b: Tensor<
     match method {
         Method::Conv => conv2d(x, w, Some(b), ConvOptions::new([s, s], [p, p], [1, 1], 1)),
         Method::Model => {
-            alexnet::conv::conv2d(x, w, b, ConvOptions::new([s, s], [p, p], [1, 1], 1))
+            burn_cnn_kernels::conv::conv2d(x, w, b, ConvOptions::new([s, s], [p, p], [1, 1], 1))
         }
         Method::Im2col => {
             let [n, c, _, _] = x.dims();

@@ -1,19 +1,20 @@
-//! AlexNet's fully connected layers with the project's kernels on Burn's flex backend.
+//! The fully connected layer with this crate's kernels on flex, Burn's own elsewhere.
 //!
-//! On flex, `y = x W + b` and its three gradients are matrix multiplications into buffers of
-//! their own size (flex 0.22.1 allocates a product's output as bytes and then copies it to align
-//! it, which for fc6's 38 M-element weight gradient costs as much as a fifth of the product).
-//! Like [`conv`](crate::conv), the operation is a Burn backend extension: [`linear`] and
-//! [`linear_layer`] take it on flex devices, Burn's own `Linear` everywhere else.
+//! On flex, `y = x W + b` and its three gradients are f32 matrix multiplications into buffers of
+//! their own size ([why](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex)). Like [`conv`](crate::conv),
+//! the operation is a Burn backend extension ([`AlexNetLinear`]): [`linear`] and [`linear_layer`]
+//! take it on flex devices, Burn's own `Linear` everywhere else.
 
 mod backward;
 mod flex;
 
 use burn::backend::TensorMetadata;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, DispatchDevice, backend_extension};
+use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::nn::Linear;
 use burn::tensor::{Shape, Tensor};
+
+use crate::{KernelBackend, kernel_backend};
 
 /// The layer as a backend operation, implemented on flex (and on autodiff over flex, where the
 /// backward pass lives).
@@ -84,8 +85,7 @@ pub fn linear_layer(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
 ///
 /// `x`: `[N, in]`, `weight`: `[in, out]`, `bias`: `[out]`; returns `[N, out]`.
 pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Tensor<1>) -> Tensor<2> {
-    let device = x.device().inner();
-    if !matches!(device.as_dispatch(), DispatchDevice::Flex(_)) {
+    if kernel_backend(&x.device()) != Some(KernelBackend::Flex) {
         return burn::tensor::module::linear(x, weight, Some(bias));
     }
     Tensor::from_dispatch(<Dispatch as AlexNetLinear>::alexnet_linear(

@@ -1,25 +1,26 @@
-//! AlexNet's max pooling with the project's kernels on Burn's flex backend.
+//! Max pooling with this crate's kernels on flex, Burn's own elsewhere.
 //!
 //! On flex, an f32 max pool computes each window's maximum and its position in one pass per
-//! plane, and the backward pass adds each output gradient at that position. Flex 0.22.1 instead
-//! divides three times and tests for NaN per output element, and builds the positions as `i64`
-//! before casting them to `i32` (docs/performance.md). A NaN in a window is its maximum, as in
+//! plane, and the backward pass adds each output gradient at that position
+//! ([why](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex)). A NaN in a window is its maximum, as in
 //! PyTorch.
 //!
-//! Like [`conv`](crate::conv), the operation is a Burn backend extension: [`max_pool2d`] and
-//! [`max_pool2d_layer`] take it on flex devices, Burn's own pooling everywhere else (and for
-//! `ceil_mode` and other element types).
+//! Like [`conv`](crate::conv), the operation is a Burn backend extension ([`AlexNetPool`]):
+//! [`max_pool2d`] and [`max_pool2d_layer`] take it on flex devices in floor mode for f32, Burn's
+//! own pooling everywhere else.
 
 mod backward;
 mod flex;
 mod kernels;
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, DispatchDevice, backend_extension};
+use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::nn::PaddingConfig2d;
 use burn::nn::pool::MaxPool2d;
 use burn::tensor::ops::MaxPoolOptions;
 use burn::tensor::{DType, Tensor};
+
+use crate::{KernelBackend, kernel_backend};
 
 /// Max pooling as a backend operation, implemented on flex (and on autodiff over flex, where
 /// the backward pass lives).
@@ -69,7 +70,7 @@ pub fn max_pool2d_layer(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
 ///
 /// `x`: `[N, C, H, W]`; returns `[N, C, H_out, W_out]`.
 pub fn max_pool2d(x: Tensor<4>, options: MaxPoolOptions<2>) -> Tensor<4> {
-    let on_flex = matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_));
+    let on_flex = kernel_backend(&x.device()) == Some(KernelBackend::Flex);
     if !on_flex || options.ceil_mode || x.dtype() != DType::F32 {
         return burn::tensor::module::max_pool2d(x, options);
     }

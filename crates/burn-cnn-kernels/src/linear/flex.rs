@@ -40,13 +40,9 @@ impl LinearGrads for Flex {
         weight: FloatTensor<Self>,
         output_grad: FloatTensor<Self>,
     ) -> [FloatTensor<Self>; 3] {
-        let f32s = [&x, &weight, &output_grad]
-            .iter()
-            .all(|t| t.dtype() == DType::F32);
-        if !f32s || x.shape().num_dims() != 2 || weight.shape().num_dims() != 2 {
+        let Some([n, d_in, d_out]) = dims(&x, &weight, &output_grad) else {
             return burn_linear_grads::<Flex>(x, weight, output_grad);
-        }
-        let [n, d_in, d_out] = [x.shape()[0], weight.shape()[0], weight.shape()[1]];
+        };
         let (x, weight, dy) = (contiguous(x), contiguous(weight), contiguous(output_grad));
         let dy_m = Matrix::row_major(elements(&dy), n, d_out);
         let mut dx = vec![0.0f32; n * d_in];
@@ -69,15 +65,17 @@ impl LinearGrads for Flex {
     }
 }
 
-/// `[N, in, out]` of f32 `x` `[N, in]`, `weight` `[in, out]` and `bias` `[out]`; `None` for
-/// anything else.
+/// `[N, in, out]` of f32 `x` `[N, in]` and `weight` `[in, out]` with an f32 `other` of `out`
+/// columns (the bias `[out]` or the output gradient `[N, out]`); `None` for anything else, which
+/// runs Burn's operations.
 fn dims(
     x: &FloatTensor<Flex>,
     weight: &FloatTensor<Flex>,
-    bias: &FloatTensor<Flex>,
+    other: &FloatTensor<Flex>,
 ) -> Option<[usize; 3]> {
-    let f32s = [x, weight, bias].iter().all(|t| t.dtype() == DType::F32);
-    let (xs, ws) = (x.shape(), weight.shape());
+    let f32s = [x, weight, other].iter().all(|t| t.dtype() == DType::F32);
+    let (xs, ws, os) = (x.shape(), weight.shape(), other.shape());
     let ok = f32s && xs.num_dims() == 2 && ws.num_dims() == 2 && xs[1] == ws[0];
-    (ok && bias.shape().num_elements() == ws[1]).then(|| [xs[0], ws[0], ws[1]])
+    let columns = os.num_dims() >= 1 && os[os.num_dims() - 1] == ws[1];
+    (ok && columns).then(|| [xs[0], ws[0], ws[1]])
 }

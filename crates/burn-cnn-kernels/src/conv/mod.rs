@@ -1,23 +1,15 @@
-//! AlexNet's convolution with the project's own kernels on Burn's flex backend.
+//! 2-D convolution with this crate's kernels on flex and LibTorch, Burn's own elsewhere.
 //!
-//! On flex, an ungrouped f32 convolution runs the way PyTorch's CPU backend runs it without
-//! oneDNN: the forward pass and the input gradient per sample (the input unrolled into columns,
-//! one matrix multiplication, and for the gradient the columns folded back), and the weight
-//! gradient as the columns of a few samples times the output gradient. Burn 0.22.1's flex has no
-//! weight-gradient kernel at all (its generic one convolves again), and its forward pass and input
-//! gradient spend time outside the matrix multiplication (docs/performance.md).
+//! On flex, an ungrouped f32 convolution runs the forward pass and the input gradient per group
+//! of samples (the input unrolled into columns, one matrix multiplication, and for the gradient
+//! the columns folded back), and the weight gradient as the columns of a group of samples times
+//! the output gradient. Grouped convolutions and other element types run flex's own kernels; the
+//! bias gradient is always flex's. On LibTorch (the `tch` feature) the backward pass is PyTorch's
+//! native one, through LibTorch's own autograd ([why](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex)).
 //!
-//! On LibTorch (the `tch` feature), the backward pass is PyTorch's native one, through LibTorch's
-//! own autograd, instead of Burn's transposed convolution and weight-gradient convolution.
-//!
-//! The operation is a Burn backend extension (`#[backend_extension]`, Burn's supported way to add
-//! an operation with its own backward pass). [`conv2d`] and [`conv2d_layer`] take it on flex
-//! devices and Burn's own convolution everywhere else, so the model stays one definition for
-//! every backend. Grouped convolutions and other element types take flex's own kernels; the bias
-//! gradient is always flex's.
-
-// Burn marks its LibTorch backend deprecated (it is still supported); the extension names it.
-#![cfg_attr(feature = "tch", allow(deprecated))]
+//! The operation is a Burn backend extension ([`AlexNetConv`]). [`conv2d`] and [`conv2d_layer`]
+//! take it on the devices [`kernel_backend`](crate::kernel_backend) accepts and Burn's own
+//! convolution everywhere else, so a model stays one definition for every backend.
 
 mod backward;
 mod flex;
@@ -27,11 +19,13 @@ mod kernels;
 mod tch;
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, DispatchDevice, backend_extension};
+use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
 use burn::tensor::ops::ConvOptions;
+
+use crate::kernel_backend;
 
 /// The convolution as a backend operation, implemented on flex and LibTorch (and on autodiff over
 /// them, where the backward pass lives).
@@ -109,7 +103,7 @@ pub fn conv2d(
     bias: Tensor<1>,
     options: ConvOptions<2>,
 ) -> Tensor<4> {
-    if !extended(x.device()) {
+    if kernel_backend(&x.device()).is_none() {
         return burn::tensor::module::conv2d(x, weight, Some(bias), options);
     }
     Tensor::from_dispatch(<Dispatch as AlexNetConv>::alexnet_conv2d(
@@ -118,16 +112,6 @@ pub fn conv2d(
         bias.into_dispatch(),
         options,
     ))
-}
-
-/// Whether [`AlexNetConv`] runs on `device`: flex, and LibTorch with the `tch` feature.
-fn extended(device: burn::tensor::Device) -> bool {
-    match device.inner().as_dispatch() {
-        DispatchDevice::Flex(_) => true,
-        #[cfg(feature = "tch")]
-        DispatchDevice::LibTorch(_) => true,
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -249,7 +233,7 @@ mod tests {
     #[allow(deprecated)] // Burn marks its LibTorch backend deprecated; it is still supported.
     fn on_libtorch_gradients_match_burns_convolution() {
         assert!(
-            super::extended(Device::libtorch()),
+            crate::kernel_backend(&Device::libtorch()).is_some(),
             "LibTorch takes the extension"
         );
         for case in cases() {

@@ -1,8 +1,8 @@
 //! The fused SGD step on flex: one pass over each parameter's elements, in place.
 
+use burn::backend::Flex;
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{DispatchDevice, Flex};
 use burn::tensor::{DType, Tensor, TensorData};
 use rayon::prelude::*;
 
@@ -13,25 +13,20 @@ use crate::flex_slices::{contiguous, elements, elements_mut};
 /// memory traffic, small enough that fc6's 38 M elements keep both cores busy.
 const CHUNK: usize = 1 << 16;
 
-/// Whether the fused step can run: f32 tensors on a flex device.
+/// Whether the fused step can run on tensors of a flex device: all of them f32.
 pub(super) fn applies<const D: usize>(
     param: &Tensor<D>,
     grad: &Tensor<D>,
     velocity: Option<&Tensor<D>>,
 ) -> bool {
-    let on_flex = matches!(
-        param.device().inner().as_dispatch(),
-        DispatchDevice::Flex(_)
-    );
-    on_flex
-        && [Some(param), Some(grad), velocity]
-            .into_iter()
-            .flatten()
-            .all(|t| t.dtype() == DType::F32)
+    [Some(param), Some(grad), velocity]
+        .into_iter()
+        .flatten()
+        .all(|t| t.dtype() == DType::F32)
 }
 
 /// The step of `param` with `grad` (and the momentum buffer `velocity` when `momentum`) as one
-/// fused pass on flex, for tensors that [`applies`] accepts.
+/// fused pass, for tensors on flex that [`applies`] accepts.
 pub(super) fn step<const D: usize>(
     param: Tensor<D>,
     grad: Tensor<D>,

@@ -1,4 +1,4 @@
-//! `alexnet::optim::Sgd` against `torch.optim.SGD` (tests/fixtures/sgd.safetensors, written by
+//! `burn_cnn_kernels::optim::Sgd` against `torch.optim.SGD` (tests/fixtures/sgd.safetensors, written by
 //! tools/make_sgd_fixtures.py): 20 steps of a `Linear(5, 6)`'s weight and bias with given
 //! gradients and learning rates, compared after every step, on flex (the fused kernel) and
 //! ndarray (tensor operations). Also: resuming from a saved record, a parameter that something
@@ -8,11 +8,11 @@ mod common;
 
 use std::collections::HashMap;
 
-use alexnet::optim::{SgdConfig, SgdConfigError};
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
+use burn_cnn_kernels::optim::{SgdConfig, SgdConfigError};
 use common::{cpu_devices, read_safetensors, relative_error, tensor, values};
 
 /// Largest error against PyTorch, relative to the largest expected value, after any step.

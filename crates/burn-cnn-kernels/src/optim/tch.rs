@@ -3,20 +3,12 @@
 //! buffer of the first step.
 #![allow(deprecated)] // Burn marks its LibTorch backend deprecated; it is still supported.
 
+use burn::backend::LibTorch;
 use burn::backend::libtorch::TchTensor;
-use burn::backend::{DispatchDevice, LibTorch};
 use burn::tensor::Tensor;
 use tch::Tensor as Torch;
 
 use super::Step;
-
-/// Whether the step can run here: the parameter lives on a LibTorch device.
-pub(super) fn applies<const D: usize>(param: &Tensor<D>) -> bool {
-    matches!(
-        param.device().inner().as_dispatch(),
-        DispatchDevice::LibTorch(_)
-    )
-}
 
 /// The step of `param` with `grad` (and the momentum buffer `velocity` when `momentum`), in place
 /// on each tensor that nothing else holds (as when the optimiser owns the model); a tensor held
@@ -55,7 +47,7 @@ pub(super) fn step<const D: usize>(
     (wrap(p), v.map(wrap))
 }
 
-/// The LibTorch primitive of a tensor on LibTorch ([`applies`] checked the device), copied if
+/// The LibTorch primitive of a tensor on LibTorch (the caller checked the device), copied if
 /// something else holds its storage.
 fn owned<const D: usize>(tensor: Tensor<D>) -> TchTensor {
     let tensor = tensor

@@ -6,7 +6,7 @@ normal values; each step gets seeded normal gradients and its own learning rate 
 a decay, as a schedule would give). For each configuration the parameters after every step are
 recorded, so the Rust test can compare step by step.
 
-    python3 crates/alexnet/tools/make_sgd_fixtures.py   # torch 2.9.0, safetensors
+    python3 crates/burn-cnn-kernels/tools/make_sgd_fixtures.py   # torch 2.9.0, safetensors
 
 Writes tests/fixtures/sgd.safetensors (about 40 KB): "weight0", "bias0", "grad_weight"
 [20, 5, 6], "grad_bias" [20, 6], "lr" [20], and "<config>/weight", "<config>/bias" [20, ...].

@@ -11,7 +11,7 @@
 //! other.
 //!
 //! ```no_run
-//! use alexnet::optim::SgdConfig;
+//! use burn_cnn_kernels::optim::SgdConfig;
 //!
 //! // The paper's optimiser: lr 0.01 (passed to each step), momentum 0.9, weight decay 5e-4.
 //! let mut optim = SgdConfig::new()
@@ -190,17 +190,7 @@ impl Optimizer for Sgd {
             first: velocity.is_none(),
         };
         let momentum = c.momentum > 0.0;
-        #[cfg(feature = "flex")]
-        if flex::applies(&tensor, &grad, velocity.as_ref()) {
-            let (param, velocity) = flex::step(tensor, grad, velocity, step, momentum);
-            return (param, Some(SgdState { velocity }));
-        }
-        #[cfg(feature = "tch")]
-        if tch::applies(&tensor) {
-            let (param, velocity) = tch::step(tensor, grad, velocity, step, momentum);
-            return (param, Some(SgdState { velocity }));
-        }
-        let (param, velocity) = tensor_step(tensor, grad, velocity, step, momentum);
+        let (param, velocity) = dispatch(tensor, grad, velocity, step, momentum);
         (param, Some(SgdState { velocity }))
     }
 
@@ -209,6 +199,29 @@ impl Optimizer for Sgd {
             velocity: state.velocity.map(|v| v.to_device(device)),
         }
     }
+}
+
+/// The step on the parameter's backend: the fused kernel on flex (f32), PyTorch's in-place
+/// operations on LibTorch, tensor operations everywhere else.
+fn dispatch<const D: usize>(
+    param: Tensor<D>,
+    grad: Tensor<D>,
+    velocity: Option<Tensor<D>>,
+    step: Step,
+    momentum: bool,
+) -> (Tensor<D>, Option<Tensor<D>>) {
+    #[cfg(feature = "flex")]
+    match crate::kernel_backend(&param.device()) {
+        Some(crate::KernelBackend::Flex) if flex::applies(&param, &grad, velocity.as_ref()) => {
+            return flex::step(param, grad, velocity, step, momentum);
+        }
+        #[cfg(feature = "tch")]
+        Some(crate::KernelBackend::LibTorch) => {
+            return tch::step(param, grad, velocity, step, momentum);
+        }
+        _ => {}
+    }
+    tensor_step(param, grad, velocity, step, momentum)
 }
 
 /// The step as tensor operations, for every backend.
