@@ -19,9 +19,9 @@ use anyhow::{Context, Result};
 use burn::tensor::{Device, Tensor, TensorData};
 use image::RgbImage;
 
+use crate::cli::usage;
 use crate::cli::{Arch, ModelArgs};
 use crate::config::load_run_config;
-use crate::usage;
 
 /// A loaded model with what it needs around it.
 pub struct Classifier {

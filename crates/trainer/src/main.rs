@@ -16,6 +16,7 @@ mod classifier;
 mod cli;
 mod config;
 mod data;
+mod device;
 mod eval;
 mod figures;
 mod loader;
@@ -34,7 +35,6 @@ mod setup;
 mod shard;
 mod summary;
 mod train;
-mod usage;
 mod watchdog;
 
 use std::process::ExitCode;
@@ -42,7 +42,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-pub use crate::usage::{UsageError, backend_name, configure_gpu, device, set_precision, usage};
 
 #[allow(unsafe_code)]
 fn main() -> ExitCode {
@@ -64,16 +63,6 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => ExitCode::from(report(&err) as u8),
-    }
-}
-
-/// Prints `err` with its causes; returns the exit code: 2 for a usage error, 1 otherwise.
-pub fn report(err: &anyhow::Error) -> i32 {
-    eprintln!("error: {err:#}");
-    if err.downcast_ref::<UsageError>().is_some() {
-        2
-    } else {
-        1
+        Err(err) => ExitCode::from(cli::report(&err) as u8),
     }
 }

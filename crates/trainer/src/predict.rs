@@ -11,8 +11,8 @@ use rayon::prelude::*;
 
 use crate::classifier::{Classifier, load, values};
 use crate::cli::PredictArgs;
+use crate::cli::usage;
 use crate::report::{Class, Prediction};
-use crate::usage;
 
 impl Classifier {
     /// Classifies `images` (decoded in parallel, run in batches of `batch_size`); an image that
@@ -81,8 +81,8 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     if args.top_k == 0 {
         return Err(usage("--topk must be at least 1"));
     }
-    crate::configure_gpu(None);
-    let device = crate::device(args.device.as_deref())?;
+    crate::device::configure_gpu(None);
+    let device = crate::device::select(args.device.as_deref())?;
     let classifier = load(&args.model, "predict", &device)?;
     let k = args.top_k.min(classifier.classes.len());
     let predictions = classifier.predict(&args.images, args.batch_size, k, &device)?;

@@ -26,10 +26,12 @@ use burn::train::renderer::default_renderer;
 use burn::train::{Interrupter, Learner, SupervisedTraining, TrainingError};
 
 use crate::checkpoint::ModelCheckpointer;
+use crate::cli::usage;
 use crate::cli::{Opt, Scheduler, TrainArgs};
 use crate::config::TrainConfig;
 use crate::data::SharedDataset;
 use crate::loader::EpochLoader;
+use crate::logging;
 use crate::metrics::EpochRow;
 use crate::nan_guard::NanGuard;
 use crate::parallel::Mode;
@@ -38,7 +40,6 @@ use crate::run_dir::last_complete_checkpoint;
 use crate::schedule::{Plateau, Schedule, SharedFactor};
 use crate::setup::{Loaders, Setup, set_up};
 use crate::watchdog::Watchdog;
-use crate::{logging, usage};
 
 /// Checkpoints kept on disk (the newest complete set survives a kill while the next is written).
 const KEEP_CHECKPOINTS: usize = 2;
@@ -328,7 +329,7 @@ fn ddp_watchdog(
             grace.as_secs(),
             checkpoint_note(&run_dir)
         );
-        std::process::exit(crate::report(&err));
+        std::process::exit(crate::cli::report(&err));
     })
 }
 

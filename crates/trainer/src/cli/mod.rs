@@ -1,9 +1,10 @@
-//! The command line: `trainer [train] [FLAGS]`, `trainer eval`, `trainer bench`, `trainer
-//! predict`, `trainer filters`, `trainer neighbours`. Flag names
-//! follow torchvision's classification reference and timm's `train.py`.
+//! The command line: the flags of `trainer [train]` and of the `eval`, `bench`, `predict`,
+//! `filters` and `neighbours` subcommands (names follow torchvision's classification reference
+//! and timm's `train.py`), and the usage error with the exit codes errors end the program with.
 
 use std::path::PathBuf;
 
+pub mod error;
 mod figure_args;
 mod train_args;
 
@@ -12,6 +13,7 @@ use burn::tensor::FloatDType;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
+pub use self::error::{report, usage};
 pub use self::figure_args::{FiltersArgs, ModelArgs, NeighboursArgs};
 pub use self::train_args::TrainArgs;
 

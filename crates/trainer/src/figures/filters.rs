@@ -139,8 +139,8 @@ impl Kernels {
 
 /// Runs `trainer filters`: the kernels of the model `args` choose, on the default device.
 pub fn run(args: &FiltersArgs) -> Result<()> {
-    crate::configure_gpu(None);
-    let device = crate::device(None)?;
+    crate::device::configure_gpu(None);
+    let device = crate::device::select(None)?;
     let model = load(&args.model, "filters", &device)?.model;
     let kernels = Kernels::of(&model)?;
     kernels
