@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::cli::EvalArgs;
 use crate::cli::usage;
 use crate::config::{TrainConfig, dataset_name, load_run_config};
-use crate::data;
+use crate::train::data;
 
 /// What `eval` prints (`--json`: as one object).
 #[derive(Debug, Serialize)]

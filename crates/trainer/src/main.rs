@@ -11,31 +11,20 @@
 //! failures with 1.
 
 mod bench;
-mod checkpoint;
 mod classifier;
 mod cli;
 mod config;
-mod data;
 mod device;
 mod eval;
 mod figures;
-mod loader;
 mod logging;
 mod metrics;
-mod nan_guard;
 mod neighbours;
-mod parallel;
 mod plot;
 mod predict;
 mod renderer;
 mod report;
-mod run_dir;
-mod schedule;
-mod setup;
-mod shard;
-mod summary;
 mod train;
-mod watchdog;
 
 use std::process::ExitCode;
 

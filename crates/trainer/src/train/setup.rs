@@ -7,15 +7,13 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use burn::tensor::Device;
 
-use crate::cli::TrainArgs;
-use crate::cli::usage;
+use super::data::{self, SharedDataset};
+use super::loader::EpochLoader;
+use super::parallel::{DeviceSet, Mode};
+use super::run_dir::{last_complete_checkpoint, prepare_run_dir, write_json_atomic};
+use crate::cli::{TrainArgs, usage};
 use crate::config::{TrainConfig, dataset_name};
-use crate::data;
-use crate::data::SharedDataset;
-use crate::loader::EpochLoader;
 use crate::metrics::{EpochRow, read_csv, write_csv};
-use crate::parallel::{DeviceSet, Mode};
-use crate::run_dir::{last_complete_checkpoint, prepare_run_dir, write_json_atomic};
 
 /// A run ready to train: its resolved configuration, directory, devices and data.
 pub(crate) struct Setup {

@@ -7,11 +7,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use super::launch::Trained;
+use super::parallel::Mode;
+use super::run_dir::write_json_atomic;
+use super::setup::{Loaders, Setup};
 use crate::metrics::EpochRow;
-use crate::parallel::Mode;
-use crate::run_dir::write_json_atomic;
-use crate::setup::{Loaders, Setup};
-use crate::train::Trained;
 
 /// `summary.json`.
 #[derive(Debug, Serialize)]
