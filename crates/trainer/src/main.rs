@@ -17,12 +17,9 @@ mod config;
 mod device;
 mod eval;
 mod figures;
-mod logging;
-mod metrics;
 mod neighbours;
-mod plot;
+mod output;
 mod predict;
-mod renderer;
 mod report;
 mod train;
 
@@ -39,7 +36,7 @@ fn main() -> ExitCode {
     // SAFETY: nothing in the trainer needs subnormal results (it is training and inference
     // arithmetic, where PyTorch sets the same mode); see `flush_denormals`'s `# Safety`.
     unsafe { alexnet_device::flush_denormals() };
-    logging::init();
+    output::logging::init();
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Bench(args)) => bench::run(&args),

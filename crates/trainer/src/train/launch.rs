@@ -25,9 +25,9 @@ use super::setup::{Loaders, Setup};
 use super::watchdog::Watchdog;
 use crate::cli::{Opt, Scheduler};
 use crate::config::TrainConfig;
-use crate::logging;
-use crate::metrics::EpochRow;
-use crate::renderer::RunRenderer;
+use crate::output::logging;
+use crate::output::metrics::EpochRow;
+use crate::output::renderer::RunRenderer;
 
 /// Checkpoints kept on disk (the newest complete set survives a kill while the next is written).
 const KEEP_CHECKPOINTS: usize = 2;

@@ -13,7 +13,7 @@ use super::parallel::{DeviceSet, Mode};
 use super::run_dir::{last_complete_checkpoint, prepare_run_dir, write_json_atomic};
 use crate::cli::{TrainArgs, usage};
 use crate::config::{TrainConfig, dataset_name};
-use crate::metrics::{EpochRow, read_csv, write_csv};
+use crate::output::metrics::{EpochRow, read_csv, write_csv};
 
 /// A run ready to train: its resolved configuration, directory, devices and data.
 pub(crate) struct Setup {

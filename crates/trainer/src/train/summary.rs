@@ -11,7 +11,7 @@ use super::launch::Trained;
 use super::parallel::Mode;
 use super::run_dir::write_json_atomic;
 use super::setup::{Loaders, Setup};
-use crate::metrics::EpochRow;
+use crate::output::metrics::EpochRow;
 
 /// `summary.json`.
 #[derive(Debug, Serialize)]
@@ -103,7 +103,7 @@ pub(crate) fn finish(
         summary.top1 * 100.0,
         summary.top5 * 100.0,
         summary.skipped_files,
-        crate::renderer::format_duration(summary.seconds)
+        crate::output::renderer::format_duration(summary.seconds)
     );
     println!("model: {}", summary.model.display());
     println!("run directory: {}", run_dir.display());
