@@ -11,16 +11,15 @@
 //! failures with 1.
 
 mod bench;
-mod classifier;
 mod cli;
 mod config;
 mod device;
 mod eval;
 mod figures;
+mod inference;
 mod neighbours;
 mod output;
 mod predict;
-mod report;
 mod train;
 
 use std::process::ExitCode;

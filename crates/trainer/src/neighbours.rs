@@ -15,10 +15,10 @@ use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::classifier::{Classifier, load, values};
 use crate::cli::NeighboursArgs;
 use crate::cli::usage;
-use crate::report::{Match, Neighbour};
+use crate::inference::results::{Match, Neighbour};
+use crate::inference::{Classifier, load, values};
 
 /// Runs `trainer neighbours`.
 pub fn run(args: &NeighboursArgs) -> Result<()> {

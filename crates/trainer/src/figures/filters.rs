@@ -9,8 +9,8 @@ use burn::tensor::TensorData;
 use image::{Rgb, RgbImage};
 
 use super::Canvas;
-use crate::classifier::load;
 use crate::cli::FiltersArgs;
+use crate::inference::load;
 
 /// Screen pixels per kernel weight (an 11x11 kernel becomes a 44x44 tile).
 pub const SCALE: u32 = 4;
