@@ -10,16 +10,13 @@
 //! Errors are printed once, here, with their causes; usage errors exit with code 2, other
 //! failures with 1.
 
-mod bench;
 mod cli;
+mod commands;
 mod config;
 mod device;
-mod eval;
 mod figures;
 mod inference;
-mod neighbours;
 mod output;
-mod predict;
 mod train;
 
 use std::process::ExitCode;
@@ -38,13 +35,13 @@ fn main() -> ExitCode {
     output::logging::init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Bench(args)) => commands::bench::run(&args),
         Some(Command::Train(args)) => train::run(&args),
         None => train::run(&cli.train),
-        Some(Command::Eval(args)) => eval::run(&args),
-        Some(Command::Predict(args)) => predict::run(&args),
-        Some(Command::Filters(args)) => figures::filters::run(&args),
-        Some(Command::Neighbours(args)) => neighbours::run(&args),
+        Some(Command::Eval(args)) => commands::eval::run(&args),
+        Some(Command::Predict(args)) => commands::predict::run(&args),
+        Some(Command::Filters(args)) => commands::filters::run(&args),
+        Some(Command::Neighbours(args)) => commands::neighbours::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -60,7 +60,7 @@ pub fn run(args: &NeighboursArgs) -> Result<()> {
             .map(|m| m.neighbours.len())
             .max()
             .unwrap_or(0);
-        crate::figures::neighbours::write(output, &matches, found)
+        crate::figures::neighbour_rows::write(output, &matches, found)
             .with_context(|| format!("cannot write {}", output.display()))?;
     }
     Ok(())
