@@ -8,7 +8,8 @@
 //!
 //! [`run`] goes through stages that each hand the next a small value: [`set_up`] (the
 //! configuration, the run directory and the data), [`build_model`], [`build_schedule`],
-//! [`build_loaders`], [`launch`] (burn-train) and [`finish`] (the model file and the summary).
+//! [`build_loaders`], [`launch`](fn@launch) (burn-train) and [`finish`] (the model file and the
+//! summary).
 
 mod checkpoint;
 pub mod data;
