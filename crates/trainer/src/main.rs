@@ -10,39 +10,20 @@
 //! Errors are printed once, here, with their causes; usage errors exit with code 2, other
 //! failures with 1.
 
-mod bench;
-mod checkpoint;
-mod classifier;
 mod cli;
+mod commands;
 mod config;
-mod data;
-mod eval;
+mod device;
 mod figures;
-mod loader;
-mod logging;
-mod metrics;
-mod nan_guard;
-mod neighbours;
-mod parallel;
-mod plot;
-mod predict;
-mod renderer;
-mod report;
-mod run_dir;
-mod schedule;
-mod setup;
-mod shard;
-mod summary;
+mod inference;
+mod output;
 mod train;
-mod usage;
-mod watchdog;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-pub use crate::usage::{UsageError, backend_name, configure_gpu, device, set_precision, usage};
 
 #[allow(unsafe_code)]
 fn main() -> ExitCode {
@@ -51,29 +32,19 @@ fn main() -> ExitCode {
     // SAFETY: nothing in the trainer needs subnormal results (it is training and inference
     // arithmetic, where PyTorch sets the same mode); see `flush_denormals`'s `# Safety`.
     unsafe { alexnet_device::flush_denormals() };
-    logging::init();
+    output::logging::init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Bench(args)) => commands::bench::run(&args),
         Some(Command::Train(args)) => train::run(&args),
         None => train::run(&cli.train),
-        Some(Command::Eval(args)) => eval::run(&args),
-        Some(Command::Predict(args)) => predict::run(&args),
-        Some(Command::Filters(args)) => figures::filters::run(&args),
-        Some(Command::Neighbours(args)) => neighbours::run(&args),
+        Some(Command::Eval(args)) => commands::eval::run(&args),
+        Some(Command::Predict(args)) => commands::predict::run(&args),
+        Some(Command::Filters(args)) => commands::filters::run(&args),
+        Some(Command::Neighbours(args)) => commands::neighbours::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => ExitCode::from(report(&err) as u8),
-    }
-}
-
-/// Prints `err` with its causes; returns the exit code: 2 for a usage error, 1 otherwise.
-pub fn report(err: &anyhow::Error) -> i32 {
-    eprintln!("error: {err:#}");
-    if err.downcast_ref::<UsageError>().is_some() {
-        2
-    } else {
-        1
+        Err(err) => ExitCode::from(cli::report(&err) as u8),
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Arch;
+use super::values::Arch;
 
 /// Where a subcommand takes its model from: `--pretrained`, `--weights FILE` or `--run DIR`.
 #[derive(Debug, Args)]

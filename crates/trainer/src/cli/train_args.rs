@@ -6,7 +6,7 @@ use alexnet_data::AugmentPreset;
 use clap::Args;
 use serde::Serialize;
 
-use super::{Arch, DatasetKind, Init, Opt, Precision, Preset, Scheduler};
+use super::values::{Arch, DatasetKind, Init, Opt, Precision, Preset, Scheduler, autotune_level};
 
 /// `trainer train`: every flag is optional; unset ones come from `--config`, then `--preset`,
 /// then the defaults. Serialised (set flags only) into the run's configuration, whose groups
@@ -51,7 +51,7 @@ pub struct TrainArgs {
     pub precision: Option<Precision>,
     /// GPU autotune level: minimal, balanced, extensive or full (default: CUBECL_AUTOTUNE_LEVEL,
     /// cubecl.toml, or balanced).
-    #[arg(long, value_parser = super::autotune_level)]
+    #[arg(long, value_parser = autotune_level)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autotune_level: Option<String>,
     /// Where the images come from and how they are batched.

@@ -9,8 +9,8 @@ use alexnet_data::{AugmentConfig, AugmentPreset, ColorJitter};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use crate::cli::usage;
 use crate::cli::{Arch, DatasetKind, Init, Opt, Scheduler};
-use crate::usage;
 
 /// Where the images come from and how they are batched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

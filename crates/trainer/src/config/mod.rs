@@ -15,8 +15,8 @@ use serde_json::Value;
 pub use self::groups::{
     AugmentSettings, DataConfig, ModelConfig, OptimConfig, ScheduleConfig, dataset_name,
 };
+use crate::cli::usage;
 use crate::cli::{Arch, Opt, Precision, Preset, Scheduler, TrainArgs};
-use crate::usage;
 
 /// Everything a training run depends on, in groups that each check themselves. Serialised to
 /// `runs/<name>/config.json` as one flat object (the groups' keys side by side).
@@ -353,7 +353,10 @@ mod tests {
         std::fs::write(&file, r#"{"learning_rate": 0.05}"#).expect("w");
         let file = file.to_string_lossy().into_owned();
         let err = TrainConfig::resolve(&args(&["--config", &file]), None).expect_err("unknown");
-        assert!(err.downcast_ref::<crate::UsageError>().is_some());
+        assert!(
+            err.downcast_ref::<crate::cli::error::UsageError>()
+                .is_some()
+        );
         assert!(err.to_string().contains("learning_rate"), "{err}");
         std::fs::write(&file, r#"{"autotune_level": "max"}"#).expect("w");
         let err = TrainConfig::resolve(&args(&["--config", &file]), None).expect_err("bad level");

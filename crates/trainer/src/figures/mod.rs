@@ -1,10 +1,10 @@
-//! The pictures of the 2012 paper, drawn as PNG files: conv1's kernels ([`filters`], its
+//! The pictures of the 2012 paper, drawn as PNG files: conv1's kernels ([`kernels`], its
 //! Figure 3), images with their top classes ([`sheet`], Figure 4 left) and the images nearest in
-//! fc7's space ([`neighbours`], Figure 4 right), on a [`Canvas`].
+//! fc7's space ([`neighbour_rows`], Figure 4 right), on a [`Canvas`].
 
 mod canvas;
-pub mod filters;
-pub mod neighbours;
+pub mod kernels;
+pub mod neighbour_rows;
 pub mod sheet;
 
 pub use canvas::{Canvas, register_font, thumbnail};

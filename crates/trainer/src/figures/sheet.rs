@@ -8,7 +8,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use super::{Canvas, caption, thumbnail};
-use crate::report::Prediction;
+use crate::inference::results::Prediction;
 
 /// Images per row.
 pub const COLUMNS: usize = 4;

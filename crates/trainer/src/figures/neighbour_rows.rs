@@ -9,7 +9,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use super::{Canvas, caption, thumbnail};
-use crate::report::Match;
+use crate::inference::results::Match;
 
 /// The side of a thumbnail.
 pub const THUMB: u32 = 112;

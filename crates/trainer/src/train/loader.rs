@@ -2,7 +2,7 @@
 //! epoch (from the seed and the epoch number, so a resumed run sees the same orders), a
 //! background thread that prepares the next batches while the model trains on the current one,
 //! and a clear error when the data is broken. Split across data-parallel devices, each device's
-//! loader serves its share of every global batch ([`crate::shard`]).
+//! loader serves its share of every global batch ([`shard`]).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,8 +16,8 @@ use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
 use burn::tensor::Device;
 
-use crate::data::SharedDataset;
-use crate::shard;
+use super::data::SharedDataset;
+use super::shard;
 
 /// Batches prepared ahead of the model.
 const PREFETCH: usize = 2;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::metrics::EpochRow;
+use super::metrics::EpochRow;
 
 /// One curve of a panel: its legend, the value it plots and its colour.
 type Curve = (&'static str, fn(&EpochRow) -> f64, RGBColor);

@@ -16,7 +16,7 @@ use burn::train::renderer::{
     MetricsRendererTraining,
 };
 
-use crate::metrics::{EpochRow, append_csv};
+use super::metrics::{EpochRow, append_csv};
 
 /// The renderer handed to burn-train.
 pub struct RunRenderer {
@@ -130,7 +130,7 @@ impl RunRenderer {
         if let Err(e) = append_csv(&self.csv, &row) {
             log::warn!("cannot write {}: {e}", self.csv.display());
         }
-        if let Err(e) = crate::plot::draw(&self.plot, &rows) {
+        if let Err(e) = super::plot::draw(&self.plot, &rows) {
             log::warn!("cannot draw {}: {e}", self.plot.display());
         }
         self.train.clear();

@@ -1,22 +1,13 @@
-//! What every subcommand shares: usage errors (exit code 2) and the device the user names.
+//! The device a command computes on: the one `--device` (or `BURN_DEVICE`) names, its float
+//! precision, the GPU runtime's autotune settings, and the backend's name.
 
 use anyhow::Result;
 use burn::tensor::Device;
 
-use crate::cli;
-
-/// A problem with what the user asked for (exit code 2), as opposed to a failure while working.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// Shorthand for a usage error.
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    UsageError(message.into()).into()
-}
+use crate::cli::{self, usage};
 
 /// The device `--device` (or `BURN_DEVICE`) names, or the default one.
-pub fn device(spec: Option<&str>) -> Result<Device> {
+pub fn select(spec: Option<&str>) -> Result<Device> {
     let env = std::env::var(alexnet_device::DEVICE_ENV).ok();
     let spec = spec.or(env.as_deref());
     alexnet_device::select_device(spec).map_err(|e| usage(e.to_string()))

@@ -1,16 +1,14 @@
 //! conv1's kernels as a grid of RGB tiles, the 2012 paper's Figure 3: each kernel scaled to
 //! [0, 1] on its own (its three colour planes together), enlarged with nearest-neighbour, 16 to a
 //! row. A model with grouped convolutions (paper2012: the two GPUs) shows its kernels in as many
-//! blocks, one above the other. Also `trainer filters`, which draws them for any model.
+//! blocks, one above the other.
 
 use alexnet::AlexNet;
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Result, anyhow, bail, ensure};
 use burn::tensor::TensorData;
 use image::{Rgb, RgbImage};
 
 use super::Canvas;
-use crate::classifier::load;
-use crate::cli::FiltersArgs;
 
 /// Screen pixels per kernel weight (an 11x11 kernel becomes a 44x44 tile).
 pub const SCALE: u32 = 4;
@@ -86,6 +84,16 @@ impl Kernels {
         (self.width as u32 * SCALE, self.height as u32 * SCALE)
     }
 
+    /// How many kernels there are.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The blocks they are drawn in.
+    pub fn groups(&self) -> usize {
+        self.groups
+    }
+
     /// The picture's width and height in pixels.
     pub fn size(&self) -> (u32, u32) {
         let (columns, rows) = self.grid();
@@ -135,26 +143,6 @@ impl Kernels {
         }
         canvas
     }
-}
-
-/// Runs `trainer filters`: the kernels of the model `args` choose, on the default device.
-pub fn run(args: &FiltersArgs) -> Result<()> {
-    crate::configure_gpu(None);
-    let device = crate::device(None)?;
-    let model = load(&args.model, "filters", &device)?.model;
-    let kernels = Kernels::of(&model)?;
-    kernels
-        .draw()
-        .save(&args.output)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
-    let (width, height) = kernels.size();
-    println!(
-        "{}: {} conv1 kernels in {} group(s), {width}x{height} pixels",
-        args.output.display(),
-        kernels.count,
-        kernels.groups
-    );
-    Ok(())
 }
 
 #[cfg(test)]

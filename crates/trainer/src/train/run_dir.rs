@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::cli::TrainArgs;
+use crate::cli::usage;
 use crate::config::{TrainConfig, dataset_name, load_run_config};
-use crate::usage;
 
 /// The run directory (created later, once everything is validated) and, for `--resume`, its
 /// saved configuration.

@@ -15,10 +15,10 @@ use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::classifier::{Classifier, load, values};
 use crate::cli::NeighboursArgs;
-use crate::report::{Match, Neighbour};
-use crate::usage;
+use crate::cli::usage;
+use crate::inference::results::{Match, Neighbour};
+use crate::inference::{Classifier, load, values};
 
 /// Runs `trainer neighbours`.
 pub fn run(args: &NeighboursArgs) -> Result<()> {
@@ -26,8 +26,8 @@ pub fn run(args: &NeighboursArgs) -> Result<()> {
         return Err(usage("-k must be at least 1"));
     }
     let gallery = gallery_files(&args.gallery)?;
-    crate::configure_gpu(None);
-    let device = crate::device(args.device.as_deref())?;
+    crate::device::configure_gpu(None);
+    let device = crate::device::select(args.device.as_deref())?;
     let classifier = load(&args.model, "neighbours", &device)?;
     let batch = args.batch_size.max(1);
     let queries = query_features(&classifier, &args.query, batch, &device)?;
@@ -60,7 +60,7 @@ pub fn run(args: &NeighboursArgs) -> Result<()> {
             .map(|m| m.neighbours.len())
             .max()
             .unwrap_or(0);
-        crate::figures::neighbours::write(output, &matches, found)
+        crate::figures::neighbour_rows::write(output, &matches, found)
             .with_context(|| format!("cannot write {}", output.display()))?;
     }
     Ok(())

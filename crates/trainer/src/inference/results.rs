@@ -1,5 +1,6 @@
-//! What `predict` and `neighbours` report, per image and per query: printed as JSON and text,
-//! and drawn by [`figures`](crate::figures).
+//! The results of `predict` and `neighbours`: a [`Prediction`] per image (its most probable
+//! classes) and a [`Match`] per query (its nearest gallery images), printed as JSON and text and
+//! drawn as pictures (`predict --sheet`, `neighbours -o`).
 
 use serde::Serialize;
 

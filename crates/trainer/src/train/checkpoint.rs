@@ -8,7 +8,7 @@ use anyhow::{Context, anyhow};
 use burn::store::{BurnpackStore, ModuleRecord, ModuleStore, bridge};
 use burn::train::checkpoint::{Checkpointer, CheckpointerError, FileCheckpointer};
 
-use crate::figures::filters::Kernels;
+use crate::figures::kernels::Kernels;
 
 /// Saves, restores and deletes model checkpoints as [`FileCheckpointer`] does, and draws conv1's
 /// kernels of each saved model into `filters.png`.

@@ -7,11 +7,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::metrics::EpochRow;
-use crate::parallel::Mode;
-use crate::run_dir::write_json_atomic;
-use crate::setup::{Loaders, Setup};
-use crate::train::Trained;
+use super::launch::Trained;
+use super::parallel::Mode;
+use super::run_dir::write_json_atomic;
+use super::setup::{Loaders, Setup};
+use crate::output::metrics::EpochRow;
 
 /// `summary.json`.
 #[derive(Debug, Serialize)]
@@ -103,7 +103,7 @@ pub(crate) fn finish(
         summary.top1 * 100.0,
         summary.top5 * 100.0,
         summary.skipped_files,
-        crate::renderer::format_duration(summary.seconds)
+        crate::output::renderer::format_duration(summary.seconds)
     );
     println!("model: {}", summary.model.display());
     println!("run directory: {}", run_dir.display());

@@ -7,14 +7,13 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use burn::tensor::Device;
 
-use crate::cli::TrainArgs;
+use super::data::{self, SharedDataset};
+use super::loader::EpochLoader;
+use super::parallel::{DeviceSet, Mode};
+use super::run_dir::{last_complete_checkpoint, prepare_run_dir, write_json_atomic};
+use crate::cli::{TrainArgs, usage};
 use crate::config::{TrainConfig, dataset_name};
-use crate::data::SharedDataset;
-use crate::loader::EpochLoader;
-use crate::metrics::{EpochRow, read_csv, write_csv};
-use crate::parallel::{DeviceSet, Mode};
-use crate::run_dir::{last_complete_checkpoint, prepare_run_dir, write_json_atomic};
-use crate::{data, usage};
+use crate::output::metrics::{EpochRow, read_csv, write_csv};
 
 /// A run ready to train: its resolved configuration, directory, devices and data.
 pub(crate) struct Setup {
@@ -54,7 +53,7 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     let mut config = TrainConfig::resolve(args, saved.clone())?;
     let devices = open_devices(&mut config)?;
     let device = devices.main().clone();
-    let backend = crate::backend_name(&device).to_owned();
+    let backend = crate::device::backend_name(&device).to_owned();
     check_resume(saved.as_ref(), &config)?;
     let (train_set, val_set, classes) = data::open(&config)?;
     if train_set.len() < devices.replicas() {
@@ -118,10 +117,10 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
 /// The run's devices, with the GPU runtime's settings and the precision applied; a device list
 /// goes into `config` written out (`cuda:all` expanded), with the global batch.
 fn open_devices(config: &mut TrainConfig) -> Result<DeviceSet> {
-    crate::configure_gpu(config.autotune_level.as_deref());
+    crate::device::configure_gpu(config.autotune_level.as_deref());
     let devices = DeviceSet::resolve(config.device.as_deref(), &config.devices)?;
     for (_, mut device) in devices.distinct() {
-        crate::set_precision(&mut device, config.precision)?;
+        crate::device::set_precision(&mut device, config.precision)?;
     }
     if !config.devices.is_empty() {
         config.devices = devices.names.clone();

@@ -13,8 +13,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::EvalArgs;
+use crate::cli::usage;
 use crate::config::{TrainConfig, dataset_name, load_run_config};
-use crate::{data, usage};
+use crate::train::data;
 
 /// What `eval` prints (`--json`: as one object).
 #[derive(Debug, Serialize)]
@@ -57,8 +58,8 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         )));
     }
     let config = run_config(args, &config_path, &model_path)?;
-    crate::configure_gpu(None);
-    let device = crate::device(args.device.as_deref())?;
+    crate::device::configure_gpu(None);
+    let device = crate::device::select(args.device.as_deref())?;
     let (train, val, classes) = data::open(&config)?;
     let num_classes = config.model.num_classes.unwrap_or(classes.len());
     let (set, split) = if args.train_split {

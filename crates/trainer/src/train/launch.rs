@@ -1,44 +1,33 @@
-//! `trainer train`: resolve the configuration, open the data, build the model, and hand
-//! everything to burn-train's `SupervisedTraining`; then write the final model, the summary and
-//! the skipped-file list. Also `--resume` from the last complete checkpoint of a run.
-//!
-//! [`run`] goes through stages that each hand the next a small value: [`set_up`](crate::setup::set_up) (the
-//! configuration, the run directory and the data), [`build_model`], [`build_schedule`],
-//! [`build_loaders`], [`launch`] (burn-train) and [`finish`](crate::summary::finish) (the model
-//! file and the summary).
+//! The training itself: burn-train's `SupervisedTraining` with the run's metrics, checkpointer,
+//! renderer, schedule and device strategy; then why it stopped, if it stopped early.
 
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use alexnet::AlexNet;
 use alexnet::optim::SgdConfig;
-use alexnet::{AlexNet, WeightsError};
-use alexnet_data::loader::BatchLoader;
-use anyhow::{Context, Result, anyhow};
-use burn::module::Module;
+use anyhow::{Result, anyhow};
 use burn::optim::{AdamWConfig, ModuleOptimizer};
-use burn::tensor::Device;
 use burn::train::checkpoint::{FileCheckpointer, KeepLastNCheckpoints};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric, TopKAccuracyMetric};
 use burn::train::renderer::default_renderer;
 use burn::train::{Interrupter, Learner, SupervisedTraining, TrainingError};
 
-use crate::checkpoint::ModelCheckpointer;
-use crate::cli::{Opt, Scheduler, TrainArgs};
+use super::checkpoint::ModelCheckpointer;
+use super::nan_guard::NanGuard;
+use super::parallel::Mode;
+use super::run_dir::last_complete_checkpoint;
+use super::schedule::{Plateau, Schedule};
+use super::setup::{Loaders, Setup};
+use super::watchdog::Watchdog;
+use crate::cli::{Opt, Scheduler};
 use crate::config::TrainConfig;
-use crate::data::SharedDataset;
-use crate::loader::EpochLoader;
-use crate::metrics::EpochRow;
-use crate::nan_guard::NanGuard;
-use crate::parallel::Mode;
-use crate::renderer::RunRenderer;
-use crate::run_dir::last_complete_checkpoint;
-use crate::schedule::{Plateau, Schedule, SharedFactor};
-use crate::setup::{Loaders, Setup, set_up};
-use crate::watchdog::Watchdog;
-use crate::{logging, usage};
+use crate::output::logging;
+use crate::output::metrics::EpochRow;
+use crate::output::renderer::RunRenderer;
 
 /// Checkpoints kept on disk (the newest complete set survives a kill while the next is written).
 const KEEP_CHECKPOINTS: usize = 2;
@@ -48,66 +37,6 @@ const DDP_STOP_GRACE: Duration = Duration::from_secs(120);
 
 /// The environment variable that overrides [`DDP_STOP_GRACE`] (seconds).
 const DDP_STOP_GRACE_ENV: &str = "ALEXNET_DDP_STOP_GRACE";
-
-/// Runs `trainer train`.
-pub fn run(args: &TrainArgs) -> Result<()> {
-    let started = Instant::now();
-    let setup = set_up(args)?;
-    for (i, device) in setup.devices.distinct() {
-        device.seed(setup.config.seed + i as u64);
-    }
-    let ad = setup.device.clone().autodiff();
-    let model = build_model(&setup, &ad)?;
-    let (schedule, plateau) = build_schedule(&setup);
-    let loaders = build_loaders(&setup, &ad)?;
-    let trained = launch(&setup, model, schedule, plateau, &loaders)?;
-    crate::summary::finish(&setup, &trained, &loaders, started)
-}
-
-/// The model on the autodiff device `ad`: freshly initialised, then loaded from `--weights` or
-/// `--pretrained` (all but a head of another class count), with conv1-conv5 frozen on request.
-fn build_model(setup: &Setup, ad: &Device) -> Result<AlexNet> {
-    let config = &setup.config;
-    let model_config = config.model_config(setup.num_classes);
-    let mut model: AlexNet = model_config
-        .init(ad)
-        .with_autocast(config.precision.autocast());
-    let weights = match (&config.model.weights, config.model.pretrained) {
-        (Some(file), _) => Some(file.clone()),
-        (None, true) => Some(alexnet::AlexNetWeights::DEFAULT.path()?),
-        (None, false) => None,
-    };
-    if let Some(weights) = &weights {
-        model = match model.load_weights(weights) {
-            Ok(model) => model,
-            Err(WeightsError::ShapeMismatch { tensor, found, .. })
-                if tensor.starts_with("fc8.") =>
-            {
-                let model = model_config
-                    .init(ad)
-                    .with_autocast(config.precision.autocast())
-                    .load_backbone(weights)
-                    .map_err(|e| usage(format!("--weights: {e}")))?;
-                log::info!(
-                    "loaded {} except its head ({tensor} {found:?}); fc8 starts fresh for {} classes",
-                    weights.display(),
-                    setup.num_classes
-                );
-                model
-            }
-            Err(e) => return Err(usage(format!("--weights: {e}"))),
-        };
-    }
-    if config.model.freeze_features {
-        model.conv1 = model.conv1.no_grad();
-        model.conv2 = model.conv2.no_grad();
-        model.conv3 = model.conv3.no_grad();
-        model.conv4 = model.conv4.no_grad();
-        model.conv5 = model.conv5.no_grad();
-        log::info!("conv1-conv5 frozen: training fc6-fc8 only");
-    }
-    Ok(model)
-}
 
 /// The optimiser `--opt` names: `sgd` is `torch.optim.SGD`'s (dampening 0, L2 weight decay).
 fn build_optimizer(config: &TrainConfig) -> Result<ModuleOptimizer> {
@@ -119,63 +48,6 @@ fn build_optimizer(config: &TrainConfig) -> Result<ModuleOptimizer> {
         Opt::Adamw => AdamWConfig::new()
             .with_weight_decay(config.optim.wd as f32)
             .init(),
-    })
-}
-
-/// The learning-rate schedule, and the plateau detector that drives it (replayed over the
-/// validation losses of the epochs a resume keeps).
-fn build_schedule(setup: &Setup) -> (Schedule, Plateau) {
-    let config = &setup.config;
-    let factor = SharedFactor::new();
-    let plateau = Plateau::new(factor.clone(), config.schedule.plateau_patience);
-    plateau.replay(setup.rows.iter().map(|r| r.val_loss));
-    let schedule = Schedule {
-        kind: config.schedule.lr_scheduler,
-        lr: config.optim.lr,
-        iters_per_epoch: setup
-            .train_set
-            .len()
-            .div_ceil(config.data.batch_size * setup.devices.replicas()),
-        epochs: config.schedule.epochs,
-        warmup_epochs: config.schedule.warmup_epochs,
-        step_size: config.schedule.lr_step_size,
-        gamma: config.schedule.lr_gamma,
-        plateau: factor,
-        step: 0,
-    };
-    (schedule, plateau)
-}
-
-/// The shuffled training loader on `ad` and the validation loader on the plain device.
-fn build_loaders(setup: &Setup, ad: &Device) -> Result<Loaders> {
-    let config = &setup.config;
-    let workers = match config.data.workers {
-        Some(n) => Some(Arc::new(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .context("cannot start the data worker threads")?,
-        )),
-        None => None,
-    };
-    let loader = |set: &SharedDataset, augment, device: &Device, shuffle| {
-        let batches = BatchLoader::new(Arc::clone(set), augment, config.seed)
-            .with_max_consecutive_failures(config.data.max_consecutive_failures);
-        EpochLoader::new(
-            Arc::new(batches),
-            device.clone(),
-            config.data.batch_size,
-            shuffle,
-            config.seed,
-            setup.first_epoch(),
-            workers.clone(),
-        )
-    };
-    let devices = &setup.devices;
-    Ok(Loaders {
-        train: loader(&setup.train_set, config.train_augment(), ad, true)
-            .with_replicas(devices.replicas(), devices.loss_scale()),
-        val: loader(&setup.val_set, config.eval_augment(), &setup.device, false),
     })
 }
 
@@ -191,7 +63,7 @@ pub(crate) struct Trained {
 
 /// Trains with burn-train; returns the final model and every epoch's metrics row, or the error
 /// that stopped training (naming the last complete checkpoint).
-fn launch(
+pub(crate) fn launch(
     setup: &Setup,
     model: AlexNet,
     schedule: Schedule,
@@ -328,7 +200,7 @@ fn ddp_watchdog(
             grace.as_secs(),
             checkpoint_note(&run_dir)
         );
-        std::process::exit(crate::report(&err));
+        std::process::exit(crate::cli::report(&err));
     })
 }
 

@@ -11,7 +11,7 @@ use burn::tensor::Device;
 use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
 use burn::train::{ExecutionStrategy, MultiDeviceOptim};
 
-use crate::usage;
+use crate::cli::usage;
 
 /// How the replicas' gradients meet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +41,8 @@ impl DeviceSet {
     /// path) and the multi-device strategy elsewhere; devices of two backends are refused.
     pub fn resolve(device: Option<&str>, specs: &[String]) -> Result<Self> {
         if specs.is_empty() {
-            let device = crate::device(device)?;
-            let names = vec![crate::backend_name(&device).to_owned()];
+            let device = crate::device::select(device)?;
+            let names = vec![crate::device::backend_name(&device).to_owned()];
             return Ok(Self {
                 devices: vec![device],
                 names,
@@ -149,7 +149,10 @@ mod tests {
     #[test]
     fn devices_of_two_backends_are_a_usage_error() {
         let err = set(&["flex", "ndarray"]).expect_err("two backends");
-        assert!(err.downcast_ref::<crate::UsageError>().is_some());
+        assert!(
+            err.downcast_ref::<crate::cli::error::UsageError>()
+                .is_some()
+        );
         assert!(err.to_string().contains("one backend"), "{err}");
     }
 }

@@ -1,4 +1,5 @@
-//! The model of `predict`, `filters` and `neighbours`, with its class names and eval transform.
+//! The model of `predict`, `filters` and `neighbours`, with its class names and eval transform,
+//! and its top-k classes of images ([`Classifier::predict`]).
 //!
 //! Where the model comes from:
 //! - `--pretrained`: torchvision's `IMAGENET1K_V1` file from the cache (downloaded and checked
@@ -16,12 +17,15 @@ use alexnet::{AlexNet, AlexNetConfig, WeightsInfo};
 use alexnet_data::rng::Rng;
 use alexnet_data::{AugmentConfig, DecodeError};
 use anyhow::{Context, Result};
+use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use image::RgbImage;
+use rayon::prelude::*;
 
+use super::results::{Class, Prediction};
+use crate::cli::usage;
 use crate::cli::{Arch, ModelArgs};
 use crate::config::load_run_config;
-use crate::usage;
 
 /// A loaded model with what it needs around it.
 pub struct Classifier {
@@ -174,6 +178,63 @@ impl Classifier {
         let values: Vec<f32> = images.into_iter().flatten().copied().collect();
         let n = values.len() / (3 * s * s);
         Tensor::from_data(TensorData::new(values, [n, 3, s, s]), device) // [N, 3, S, S]
+    }
+
+    /// Classifies `images` (decoded in parallel, run in batches of `batch_size`); an image that
+    /// cannot be read gets an error entry instead of classes.
+    pub fn predict(
+        &self,
+        images: &[PathBuf],
+        batch_size: usize,
+        top_k: usize,
+        device: &Device,
+    ) -> Result<Vec<Prediction>> {
+        let mut out = Vec::with_capacity(images.len());
+        for chunk in images.chunks(batch_size.max(1)) {
+            let pixels: Vec<Result<Vec<f32>, String>> = chunk
+                .par_iter()
+                .map(|path| self.read(path).map_err(|e| e.to_string()))
+                .collect();
+            let ok: Vec<&Vec<f32>> = pixels.iter().filter_map(|p| p.as_ref().ok()).collect();
+            let probs = if ok.is_empty() {
+                Vec::new()
+            } else {
+                let x = self.batch(ok, device); // [N, 3, S, S]
+                values(softmax(self.model.forward(x), 1))? // [N, classes]
+            };
+            let mut rows = probs.chunks(self.classes.len());
+            for (path, pixels) in chunk.iter().zip(pixels) {
+                let image = path.to_string_lossy().into_owned();
+                out.push(match pixels {
+                    Ok(_) => Prediction {
+                        image,
+                        top_k: self.top_k(rows.next().context("one output row per image")?, top_k),
+                        error: None,
+                    },
+                    Err(error) => Prediction {
+                        image,
+                        top_k: Vec::new(),
+                        error: Some(error),
+                    },
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn top_k(&self, row: &[f32], k: usize) -> Vec<Class> {
+        let mut order: Vec<usize> = (0..row.len()).collect();
+        // Highest probability first; ties by index, like torch.topk on CPU.
+        order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
+        order
+            .into_iter()
+            .take(k)
+            .map(|i| Class {
+                index: i,
+                label: self.classes[i].clone(),
+                prob: row[i],
+            })
+            .collect()
     }
 }
 

@@ -52,9 +52,9 @@ pub struct BenchRow {
 /// Runs the benchmark described by `args` and prints it.
 pub fn run(args: &BenchArgs) -> Result<()> {
     check(args)?;
-    crate::configure_gpu(args.autotune_level.as_deref());
-    let mut device = crate::device(args.device.as_deref())?;
-    crate::set_precision(&mut device, args.precision)?;
+    crate::device::configure_gpu(args.autotune_level.as_deref());
+    let mut device = crate::device::select(args.device.as_deref())?;
+    crate::device::set_precision(&mut device, args.precision)?;
     let modes: &[BenchMode] = match args.mode {
         BenchMode::Both => &[BenchMode::Infer, BenchMode::Train],
         ref m => std::slice::from_ref(m),
@@ -76,20 +76,20 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 /// The arguments' ranges; a problem is a usage error.
 fn check(args: &BenchArgs) -> Result<()> {
     if args.iters == 0 || args.batch_size == 0 || args.num_classes == 0 {
-        return Err(crate::usage(
+        return Err(crate::cli::usage(
             "--iters, --batch-size and --num-classes must be at least 1",
         ));
     }
     let min = args.arch.config().min_input_size();
     if args.image_size < min {
-        return Err(crate::usage(format!(
+        return Err(crate::cli::usage(format!(
             "--image-size {} is below the {} minimum of {min}",
             args.image_size,
             args.arch.name()
         )));
     }
     if !(args.width > 0.0 && args.width <= 4.0) {
-        return Err(crate::usage(format!(
+        return Err(crate::cli::usage(format!(
             "--width {} must be in (0, 4]",
             args.width
         )));
@@ -118,7 +118,7 @@ fn measure(args: &BenchArgs, device: &Device, mode: &BenchMode) -> Result<BenchR
         |f: fn(&Phases) -> Duration| median(runs.iter().map(f).collect()).as_secs_f64() * 1e3;
     let median = median(runs.iter().map(Phases::total).collect());
     Ok(BenchRow {
-        backend: crate::backend_name(device).to_owned(),
+        backend: crate::device::backend_name(device).to_owned(),
         arch: args.arch.name().to_owned(),
         mode: if training { "train" } else { "infer" },
         width: args.width,

@@ -9,8 +9,8 @@ use alexnet_data::{ImageDataset, ImageFolder, augment::eval_resize};
 use anyhow::{Context, Result};
 
 use crate::cli::DatasetKind;
+use crate::cli::usage;
 use crate::config::TrainConfig;
-use crate::usage;
 
 /// A dataset split shared by the loader threads.
 pub type SharedDataset = Arc<dyn ImageDataset>;
