@@ -84,26 +84,7 @@ fn run(weights: PathBuf, root: PathBuf, epochs: usize) -> Result<(), String> {
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(LR, model, grads);
         }
-        // Validation without autodiff and without dropout.
-        let valid = model.valid();
-        let plain = Device::flex();
-        let (mut correct, mut count) = (0, 0);
-        let indices: Vec<usize> = (0..val.dataset().len()).collect();
-        for chunk in indices.chunks(BATCH) {
-            let batch = val.load(0, chunk).map_err(|e| e.to_string())?;
-            if batch.is_empty() {
-                continue;
-            }
-            let (x, _) = batch.to_tensors(&plain);
-            let predicted = valid.forward(x).argmax(1); // [N, 1]
-            let predicted: Vec<i64> = predicted.into_data().iter::<i64>().collect();
-            correct += predicted
-                .iter()
-                .zip(&batch.labels)
-                .filter(|(p, l)| **p as usize == **l)
-                .count();
-            count += batch.len();
-        }
+        let (correct, count) = validate(&model, &val)?;
         println!(
             "epoch {epoch}: train loss {:.4}, val top-1 {:.1}% ({correct}/{count})",
             total / seen.max(1) as f64,
@@ -111,6 +92,30 @@ fn run(weights: PathBuf, root: PathBuf, epochs: usize) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Top-1 hits and images of `val`, without autodiff and without dropout.
+fn validate(model: &AlexNet, val: &BatchLoader<ImageFolder>) -> Result<(usize, usize), String> {
+    let valid = model.valid();
+    let plain = Device::flex();
+    let (mut correct, mut count) = (0, 0);
+    let indices: Vec<usize> = (0..val.dataset().len()).collect();
+    for chunk in indices.chunks(BATCH) {
+        let batch = val.load(0, chunk).map_err(|e| e.to_string())?;
+        if batch.is_empty() {
+            continue;
+        }
+        let (x, _) = batch.to_tensors(&plain);
+        let predicted = valid.forward(x).argmax(1); // [N, 1]
+        let predicted: Vec<i64> = predicted.into_data().iter::<i64>().collect();
+        correct += predicted
+            .iter()
+            .zip(&batch.labels)
+            .filter(|(p, l)| **p as usize == **l)
+            .count();
+        count += batch.len();
+    }
+    Ok((correct, count))
 }
 
 fn main() -> ExitCode {
