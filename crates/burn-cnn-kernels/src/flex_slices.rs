@@ -22,6 +22,7 @@ pub(crate) fn elements(tensor: &FloatTensor<Flex>) -> &[f32] {
 }
 
 /// The elements of a contiguous f32 tensor, writable (copied first if the storage is shared).
+#[cfg(feature = "optim")]
 pub(crate) fn elements_mut(tensor: &mut FloatTensor<Flex>) -> &mut [f32] {
     let (start, end) = tensor
         .layout()

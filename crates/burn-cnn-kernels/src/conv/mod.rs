@@ -8,7 +8,7 @@
 //! native one, through LibTorch's own autograd ([why](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex)).
 //!
 //! The operation is a Burn backend extension ([`AlexNetConv`]). [`conv2d`] and [`conv2d_layer`]
-//! take it on the devices [`kernel_backend`](crate::kernel_backend) accepts and Burn's own
+//! take it on the devices [`kernel_backend`] accepts and Burn's own
 //! convolution everywhere else, so a model stays one definition for every backend.
 
 mod backward;
