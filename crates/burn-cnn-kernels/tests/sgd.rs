@@ -1,7 +1,8 @@
 //! `burn_cnn_kernels::optim::Sgd` against `torch.optim.SGD` (tests/fixtures/sgd.safetensors, written by
 //! tools/make_sgd_fixtures.py): 20 steps of a `Linear(5, 6)`'s weight and bias with given
 //! gradients and learning rates, compared after every step, on flex (the fused kernel) and
-//! ndarray (tensor operations). Also: resuming from a saved record, a parameter that something
+//! ndarray (tensor operations). Also: resuming from a saved record (ours, and
+//! Burn's own SGD's in either direction), a parameter that something
 //! else still holds, and the update happening in the parameter's own buffer.
 
 mod common;
@@ -135,29 +136,38 @@ fn a_run_resumed_from_the_optimiser_record_goes_on_as_if_uninterrupted() {
     }
 }
 
-#[test]
-fn burns_own_sgd_checkpoint_resumes_with_its_momentum() {
+/// Burn's own SGD with the "paper" configuration (momentum 0.9, no dampening, weight decay 5e-4).
+fn burns_paper_sgd() -> ModuleOptimizer {
     use burn::optim::SgdConfig as BurnSgd;
     use burn::optim::decay::WeightDecayConfig;
     use burn::optim::momentum::MomentumConfig;
 
+    BurnSgd::new()
+        .with_momentum(Some(
+            MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
+        ))
+        .with_weight_decay(Some(WeightDecayConfig::new(5e-4)))
+        .init()
+}
+
+/// Ten "paper" steps with `first`, its record saved and loaded into `second`, ten more steps with
+/// `second`: the weight against PyTorch's after the last step, on every CPU backend.
+fn check_resume_across(
+    first: impl Fn() -> ModuleOptimizer,
+    second: impl Fn() -> ModuleOptimizer,
+    what: &str,
+) {
     let fixture = read_safetensors("sgd.safetensors");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("optim.bpk");
     for (backend, device) in cpu_devices() {
-        let mut burn_sgd = BurnSgd::new()
-            .with_momentum(Some(
-                MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
-            ))
-            .with_weight_decay(Some(WeightDecayConfig::new(5e-4)))
-            .init();
+        let mut optim = first();
         let mut linear = layer(&fixture, &device);
         for step in 0..10 {
-            linear = apply(&fixture, &mut burn_sgd, linear, step, &device);
+            linear = apply(&fixture, &mut optim, linear, step, &device);
         }
-        burn_sgd.save(&path).expect("saves");
-        let paper = configs()[0].1;
-        let mut optim = paper.init().expect("valid").load(&path).expect("loads");
+        optim.save(&path).expect("saves");
+        let mut optim = second().load(&path).expect("loads");
         for step in 10..20 {
             linear = apply(&fixture, &mut optim, linear, step, &device);
         }
@@ -167,9 +177,21 @@ fn burns_own_sgd_checkpoint_resumes_with_its_momentum() {
         let err = relative_error(&got, &want);
         assert!(
             err <= 1e-5,
-            "{backend}: error {err:e} (a lost momentum buffer is ~1e-2)"
+            "{what}, {backend}: error {err:e} (a lost momentum buffer is ~1e-2)"
         );
     }
+}
+
+#[test]
+fn burns_own_sgd_checkpoint_resumes_with_its_momentum() {
+    let ours = || configs()[0].1.init().expect("valid");
+    check_resume_across(burns_paper_sgd, ours, "Burn's SGD, then ours");
+}
+
+#[test]
+fn burns_own_sgd_resumes_our_checkpoint_with_its_momentum() {
+    let ours = || configs()[0].1.init().expect("valid");
+    check_resume_across(ours, burns_paper_sgd, "our SGD, then Burn's");
 }
 
 #[test]
