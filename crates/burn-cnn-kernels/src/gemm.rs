@@ -1,31 +1,51 @@
 //! Matrix multiplication on slices, through the `gemm` crate that flex's own matmul uses: the one
-//! module of this crate with unsafe code. The safe wrapper checks every index the kernel can
-//! touch against the slices' lengths before the call.
+//! module of this crate with unsafe code. Every index the kernel can touch is checked against the
+//! slices' lengths, with arithmetic that cannot wrap: a view's elements when it is built
+//! ([`Matrix::new`]), the destination's size in [`gemm`].
 #![allow(unsafe_code)]
 
-/// A read-only matrix view: element `(r, c)` is `data[r * row_stride + c * col_stride]`.
+/// A read-only matrix view: element `(r, c)` is `data[r * row_stride + c * col_stride]`. The
+/// fields are private: [`Matrix::new`] is the one way to build a view, and it refuses any view with
+/// an element outside `data`, so [`gemm`] can hand the `gemm` crate the view's pointer and strides.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Matrix<'a> {
-    pub data: &'a [f32],
-    pub rows: usize,
-    pub cols: usize,
-    pub row_stride: usize,
-    pub col_stride: usize,
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
 }
 
 impl<'a> Matrix<'a> {
-    /// A row-major `rows x cols` matrix.
-    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        Self {
+    /// A `rows x cols` view of `data` with the given strides; `None` when an element would lie
+    /// outside `data` (the index of the last element computed without overflow) or a stride does
+    /// not fit an `isize`.
+    pub fn new(
+        data: &'a [f32],
+        rows: usize,
+        cols: usize,
+        row_stride: usize,
+        col_stride: usize,
+    ) -> Option<Self> {
+        let view = Self {
             data,
             rows,
             cols,
-            row_stride: cols,
-            col_stride: 1,
-        }
+            row_stride,
+            col_stride,
+        };
+        view.in_bounds().then_some(view)
     }
 
-    /// The transpose, as a view of the same data.
+    /// A row-major `rows x cols` matrix.
+    ///
+    /// # Panics
+    /// If `data` holds fewer than `rows * cols` elements.
+    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self::new(data, rows, cols, cols, 1).expect("gemm: view outside its data")
+    }
+
+    /// The transpose, as a view of the same data (the same elements, so as valid as `self`).
     pub fn t(self) -> Self {
         Self {
             rows: self.cols,
@@ -36,20 +56,44 @@ impl<'a> Matrix<'a> {
         }
     }
 
-    /// Whether every element lies inside `data`.
-    fn in_bounds(&self) -> bool {
-        self.rows == 0
-            || self.cols == 0
-            || (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride
-                < self.data.len()
+    /// Columns of the view.
+    pub fn cols(&self) -> usize {
+        self.cols
     }
+
+    /// Whether every element lies inside `data` and both strides fit an `isize`, with checked
+    /// arithmetic (a wrapped index would pass a plain `<` test).
+    fn in_bounds(&self) -> bool {
+        let strides_fit =
+            isize::try_from(self.row_stride).is_ok() && isize::try_from(self.col_stride).is_ok();
+        if !strides_fit {
+            return false;
+        }
+        if self.rows == 0 || self.cols == 0 {
+            return true;
+        }
+        let last = (self.rows - 1)
+            .checked_mul(self.row_stride)
+            .zip((self.cols - 1).checked_mul(self.col_stride))
+            .and_then(|(r, c)| r.checked_add(c));
+        last.is_some_and(|last| last < self.data.len())
+    }
+}
+
+/// A stride as the `gemm` crate takes it.
+///
+/// # Panics
+/// If it does not fit an `isize` ([`Matrix::new`] refuses such views; `dst`'s stride is at most
+/// its length).
+fn isize_of(stride: usize) -> isize {
+    isize::try_from(stride).expect("gemm: stride larger than isize::MAX")
 }
 
 /// `dst` (row-major `lhs.rows x rhs.cols`) `= lhs * rhs`, or `+= lhs * rhs` when `accumulate`;
 /// on the calling thread, or on the whole rayon pool when `parallel`.
 ///
 /// # Panics
-/// If the shapes do not chain, or a matrix does not fit its slice.
+/// If the shapes do not chain, or `dst` holds fewer than `lhs.rows * rhs.cols` elements.
 pub(crate) fn gemm(
     dst: &mut [f32],
     lhs: Matrix<'_>,
@@ -59,23 +103,23 @@ pub(crate) fn gemm(
 ) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "gemm: inner dimensions differ");
-    assert!(dst.len() >= m * n, "gemm: destination too small");
-    assert!(
-        lhs.in_bounds() && rhs.in_bounds(),
-        "gemm: view outside its data"
-    );
-    if m == 0 || n == 0 {
+    let len = m.checked_mul(n).filter(|&len| len <= dst.len());
+    let Some(len) = len else {
+        panic!("gemm: destination too small");
+    };
+    if len == 0 {
         return;
     }
     if k == 0 {
         if !accumulate {
-            dst[..m * n].fill(0.0);
+            dst[..len].fill(0.0);
         }
         return;
     }
-    // SAFETY: the destination holds `m * n` elements at row stride `n` and column stride 1; the
-    // asserts above put every element `(r, c)` of `lhs` (`m x k`) and `rhs` (`k x n`) inside its
-    // slice. The three slices do not overlap (`dst` is borrowed mutably while they are
+    // SAFETY: the destination holds `m * n` elements (checked above without overflow) at row
+    // stride `n` and column stride 1; `Matrix::new`, the only constructor, put every element
+    // `(r, c)` of `lhs` (`m x k`) and `rhs` (`k x n`) inside its slice and its strides in
+    // `isize`. The three slices do not overlap (`dst` is borrowed mutably while they are
     // borrowed), and `read_dst` is false unless the caller asked to accumulate into `dst`'s
     // initialised values.
     unsafe {
@@ -85,14 +129,14 @@ pub(crate) fn gemm(
             k,
             dst.as_mut_ptr(),
             1,
-            n as isize,
+            isize_of(n),
             accumulate,
             lhs.data.as_ptr(),
-            lhs.col_stride as isize,
-            lhs.row_stride as isize,
+            isize_of(lhs.col_stride),
+            isize_of(lhs.row_stride),
             rhs.data.as_ptr(),
-            rhs.col_stride as isize,
-            rhs.row_stride as isize,
+            isize_of(rhs.col_stride),
+            isize_of(rhs.row_stride),
             1.0,
             1.0,
             false,
@@ -141,6 +185,66 @@ mod tests {
                 assert_eq!(got, twice, "{m}x{k}x{n} accumulated");
             }
         }
+    }
+
+    #[test]
+    fn empty_products_leave_or_zero_the_destination() {
+        let data: Vec<f32> = (0..12).map(|i| i as f32).collect();
+        // m == 0: nothing to write.
+        let mut dst = [7.0f32; 4];
+        let a = Matrix::row_major(&[], 0, 3);
+        gemm(&mut dst, a, Matrix::row_major(&data, 3, 4), false, true);
+        assert_eq!(dst, [7.0; 4]);
+        // k == 0: a sum of no terms, zero unless accumulating.
+        let (a, b) = (Matrix::row_major(&[], 2, 0), Matrix::row_major(&[], 0, 2));
+        gemm(&mut dst, a, b, true, false);
+        assert_eq!(dst, [7.0; 4]);
+        gemm(&mut dst, a, b, false, false);
+        assert_eq!(dst, [0.0; 4]);
+        // n == 0 with a destination of no elements.
+        gemm(
+            &mut [],
+            Matrix::row_major(&data, 3, 4),
+            Matrix::row_major(&[], 4, 0),
+            false,
+            true,
+        );
+    }
+
+    #[test]
+    fn a_view_whose_extent_overflows_is_refused() {
+        let data = [0.0f32; 4];
+        // (2 - 1) * usize::MAX + (2 - 1) * 2 wraps to 1 without overflow checks.
+        let view = Matrix {
+            data: &data,
+            rows: 2,
+            cols: 2,
+            row_stride: usize::MAX,
+            col_stride: 2,
+        };
+        assert!(!view.in_bounds());
+        assert!(Matrix::new(&data, 2, 2, usize::MAX, 2).is_none());
+        // A stride that does not fit an `isize`, even where only one row is read.
+        assert!(Matrix::new(&data, 1, 2, usize::MAX, 1).is_none());
+        // Broadcast views (stride 0) and views that fit exactly are accepted.
+        assert!(Matrix::new(&data, 1000, 4, 0, 1).is_some());
+        assert!(Matrix::new(&data, 2, 2, 2, 1).is_some());
+        assert!(Matrix::new(&data, 2, 3, 2, 1).is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "destination too small")]
+    fn a_destination_whose_size_overflows_is_refused() {
+        let mut dst = [0.0f32; 4];
+        // 2^63 rows of a broadcast row times 2 columns: `m * n` wraps to 0.
+        let lhs = Matrix::new(&[1.0], usize::MAX / 2 + 1, 1, 0, 0).expect("a broadcast view");
+        gemm(
+            &mut dst,
+            lhs,
+            Matrix::row_major(&[1.0, 1.0], 1, 2),
+            false,
+            false,
+        );
     }
 
     #[test]

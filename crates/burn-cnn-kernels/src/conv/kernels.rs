@@ -140,7 +140,7 @@ fn product_with_bias(
     bias: &[f32],
     threads: bool,
 ) {
-    for (row, &b) in out.chunks_exact_mut(cols.cols).zip(bias) {
+    for (row, &b) in out.chunks_exact_mut(cols.cols()).zip(bias) {
         row.fill(b);
     }
     gemm(out, w, cols, true, threads);
