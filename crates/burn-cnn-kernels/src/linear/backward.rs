@@ -10,8 +10,12 @@ use burn::backend::{Autodiff, Backend};
 
 use super::{AlexNetLinear, LinearGrads};
 
+/// The backward step of one layer: the gradients wanted at the forward pass (for `[x, weight,
+/// bias]`), as the convolution's.
 #[derive(Debug)]
-struct LinearBackward;
+struct LinearBackward {
+    wants: [bool; 3],
+}
 
 impl<B: Backend + LinearGrads> Backward<B, 3> for LinearBackward {
     /// The forward pass's input and weight.
@@ -23,13 +27,12 @@ impl<B: Backend + LinearGrads> Backward<B, 3> for LinearBackward {
         grads: &mut Gradients,
         _checkpointer: &mut Checkpointer,
     ) {
-        let [node_x, node_weight, node_bias] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
         let (x, weight) = ops.state;
-        let [dx, dw, db] = B::linear_grads(x, weight, grad);
-        for (node, value) in [(node_x, dx), (node_weight, dw), (node_bias, db)] {
-            if let Some(node) = node {
-                grads.register::<B>(node.id, value);
+        let computed = B::linear_grads(x, weight, grad, self.wants);
+        for (node, grad) in ops.parents.into_iter().zip(computed) {
+            if let (Some(node), Some(grad)) = (node, grad) {
+                grads.register::<B>(node.id, grad);
             }
         }
     }
@@ -45,7 +48,8 @@ where
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        match LinearBackward
+        let wants = [x.is_tracked(), weight.is_tracked(), bias.is_tracked()];
+        match (LinearBackward { wants })
             .prepare::<C>([x.node(), weight.node(), bias.node()])
             .compute_bound()
             .stateful()

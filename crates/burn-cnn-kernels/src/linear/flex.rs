@@ -34,34 +34,65 @@ impl AlexNetLinear for Flex {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many of `[dx, dweight, dbias]` the flex backward pass computed on this thread: the unit
+    /// tests check that it skips the gradients nobody asked for.
+    pub(super) static COMPUTED: std::cell::Cell<[usize; 3]> = const { std::cell::Cell::new([0; 3]) };
+}
+
+/// Counts one computation of gradient `which` (0: dx, 1: dweight, 2: dbias), in unit tests only.
+fn count(which: usize) {
+    #[cfg(test)]
+    COMPUTED.with(|c| {
+        let mut counts = c.get();
+        counts[which] += 1;
+        c.set(counts);
+    });
+    #[cfg(not(test))]
+    let _ = which;
+}
+
 impl LinearGrads for Flex {
     fn linear_grads(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         output_grad: FloatTensor<Self>,
-    ) -> [FloatTensor<Self>; 3] {
+        wants: [bool; 3],
+    ) -> [Option<FloatTensor<Self>>; 3] {
         let Some([n, d_in, d_out]) = dims(&x, &weight, &output_grad) else {
-            return burn_linear_grads::<Flex>(x, weight, output_grad);
+            return burn_linear_grads::<Flex>(x, weight, output_grad, wants);
         };
-        let (x, weight, dy) = (contiguous(x), contiguous(weight), contiguous(output_grad));
+        let [want_x, want_weight, want_bias] = wants;
+        let dy = contiguous(output_grad);
         let dy_m = Matrix::row_major(elements(&dy), n, d_out);
-        let mut dx = vec![0.0f32; n * d_in];
-        let w_t = Matrix::row_major(elements(&weight), d_in, d_out).t(); // [out, in]
-        gemm(&mut dx, dy_m, w_t, false, true); // [N, in]
-        let mut dw = vec![0.0f32; d_in * d_out];
-        let x_t = Matrix::row_major(elements(&x), n, d_in).t(); // [in, N]
-        gemm(&mut dw, x_t, dy_m, false, true); // [in, out]
-        let mut db = vec![0.0f32; d_out];
-        for row in elements(&dy).chunks_exact(d_out) {
-            for (sum, g) in db.iter_mut().zip(row) {
-                *sum += g;
+        let dx = want_x.then(|| {
+            count(0);
+            let mut dx = vec![0.0f32; n * d_in];
+            let weight = contiguous(weight);
+            let w_t = Matrix::row_major(elements(&weight), d_in, d_out).t(); // [out, in]
+            gemm(&mut dx, dy_m, w_t, false, true); // [N, in]
+            tensor(dx, [n, d_in], &dy)
+        });
+        let dw = want_weight.then(|| {
+            count(1);
+            let mut dw = vec![0.0f32; d_in * d_out];
+            let x = contiguous(x);
+            let x_t = Matrix::row_major(elements(&x), n, d_in).t(); // [in, N]
+            gemm(&mut dw, x_t, dy_m, false, true); // [in, out]
+            tensor(dw, [d_in, d_out], &dy)
+        });
+        let db = want_bias.then(|| {
+            count(2);
+            let mut db = vec![0.0f32; d_out];
+            for row in elements(&dy).chunks_exact(d_out) {
+                for (sum, g) in db.iter_mut().zip(row) {
+                    *sum += g;
+                }
             }
-        }
-        [
-            tensor(dx, [n, d_in], &x),
-            tensor(dw, [d_in, d_out], &x),
-            tensor(db, [d_out], &x),
-        ]
+            tensor(db, [d_out], &dy)
+        });
+        [dx, dw, db]
     }
 }
 

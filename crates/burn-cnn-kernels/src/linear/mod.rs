@@ -34,14 +34,16 @@ pub trait AlexNetLinear: Backend {
 /// The gradients of the layer on one backend (not dispatched: the backward pass of
 /// [`AlexNetLinear`] on `Autodiff<B>` calls them on `B`).
 pub trait LinearGrads: Backend {
-    /// `(dx, dweight, dbias)` of `x` `[N, in]` and `weight` `[in, out]`, given the gradient of
-    /// the output `output_grad` `[N, out]`. Burn's operations unless overridden.
+    /// `[dx, dweight, dbias]` of `x` `[N, in]` and `weight` `[in, out]`, given the gradient of
+    /// the output `output_grad` `[N, out]`: each one only where `wants` is true (the tensor is
+    /// tracked), `None` elsewhere. Burn's operations unless overridden.
     fn linear_grads(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         output_grad: FloatTensor<Self>,
-    ) -> [FloatTensor<Self>; 3] {
-        burn_linear_grads::<Self>(x, weight, output_grad)
+        wants: [bool; 3],
+    ) -> [Option<FloatTensor<Self>>; 3] {
+        burn_linear_grads::<Self>(x, weight, output_grad, wants)
     }
 }
 
@@ -56,17 +58,22 @@ fn burn_linear<B: Backend>(
     B::float_add(y, B::float_reshape(bias, Shape::new([1, out])))
 }
 
-/// `(dx, dweight, dbias)` as Burn's tensor operations on `B`.
+/// `[dx, dweight, dbias]` (those in `wants`) as Burn's tensor operations on `B`.
 fn burn_linear_grads<B: Backend>(
     x: FloatTensor<B>,
     weight: FloatTensor<B>,
     output_grad: FloatTensor<B>,
-) -> [FloatTensor<B>; 3] {
-    let dx = B::float_matmul(output_grad.clone(), B::float_transpose(weight)); // [N, in]
-    let dw = B::float_matmul(B::float_transpose(x), output_grad.clone()); // [in, out]
-    let db = B::float_sum_dim(output_grad, 0); // [1, out]
-    let out = db.shape()[1];
-    [dx, dw, B::float_reshape(db, Shape::new([out]))]
+    wants: [bool; 3],
+) -> [Option<FloatTensor<B>>; 3] {
+    let [want_x, want_weight, want_bias] = wants;
+    let dx = want_x.then(|| B::float_matmul(output_grad.clone(), B::float_transpose(weight))); // [N, in]
+    let dw = want_weight.then(|| B::float_matmul(B::float_transpose(x), output_grad.clone())); // [in, out]
+    let db = want_bias.then(|| {
+        let db = B::float_sum_dim(output_grad, 0); // [1, out]
+        let out = db.shape()[1];
+        B::float_reshape(db, Shape::new([out]))
+    });
+    [dx, dw, db]
 }
 
 /// `layer.forward(x)`, through [`linear`] when the layer has a bias (all of AlexNet's),
@@ -145,6 +152,36 @@ mod tests {
                 assert!(d < 1e-6, "{what} of {n}x{d_in}->{d_out} differs by {d:e}");
             }
         }
+    }
+
+    /// `[dx, dweight, dbias]` computed on this thread by the backward pass of `loss`.
+    fn computed_by(loss: impl FnOnce() -> Tensor<1>) -> ([usize; 3], burn::tensor::Gradients) {
+        let before = super::flex::COMPUTED.with(|c| c.get());
+        let grads = loss().backward();
+        let after = super::flex::COMPUTED.with(|c| c.get());
+        (std::array::from_fn(|i| after[i] - before[i]), grads)
+    }
+
+    #[test]
+    fn only_the_gradients_of_tracked_tensors_are_computed() {
+        let device = Device::flex().autodiff();
+        device.seed(13);
+        let layer: Linear = LinearConfig::new(6, 4).init(&device);
+        let x = Tensor::<2>::random([3, 6], Distribution::Normal(0.0, 1.0), &device);
+        // An input that is not tracked (frozen features): no input gradient.
+        let (computed, grads) = computed_by(|| linear_layer(&layer, x.clone()).sum());
+        assert_eq!(computed, [0, 1, 1], "untracked input");
+        let dw = layer.weight.val().grad(&grads).expect("weight gradient");
+        let x_t = x.clone().inner().transpose(); // [in, N]
+        let ones = Tensor::<2>::ones([3, 4], &x_t.device()); // d(sum)/dy
+        assert!(relative_diff(dw, x_t.matmul(ones)) < 1e-6);
+        // A frozen layer with a tracked input: the input gradient alone.
+        let frozen = burn::module::Module::no_grad(layer.clone());
+        let (computed, _) = computed_by(|| linear_layer(&frozen, x.clone().require_grad()).sum());
+        assert_eq!(computed, [1, 0, 0], "frozen layer");
+        // Everything tracked: all three.
+        let (computed, _) = computed_by(|| linear_layer(&layer, x.require_grad()).sum());
+        assert_eq!(computed, [1, 1, 1], "all tracked");
     }
 
     #[test]
