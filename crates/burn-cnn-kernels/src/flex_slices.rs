@@ -54,3 +54,18 @@ pub(crate) fn relative_diff<const D: usize>(
     let diff: f32 = (actual - expected).abs().max().into_scalar();
     diff / scale.max(f32::MIN_POSITIVE)
 }
+
+/// Runs `run(threads)` on rayon thread pools of 1, 2, 3 and 4 threads: the kernels split their
+/// work by `rayon::current_num_threads()`, so that the unit tests reach each split (one task,
+/// tasks of several samples or planes, a batch smaller than the pool) whatever the host's number
+/// of cores.
+#[cfg(test)]
+pub(crate) fn on_thread_pools(run: impl Fn(usize) + Sync) {
+    for threads in 1..=4 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap_or_else(|e| panic!("a pool of {threads} threads: {e}"));
+        pool.install(|| run(threads));
+    }
+}

@@ -1,9 +1,10 @@
-//! `burn_cnn_kernels::optim::Sgd` against `torch.optim.SGD` (tests/fixtures/sgd.safetensors, written by
-//! tools/make_sgd_fixtures.py): 20 steps of a `Linear(5, 6)`'s weight and bias with given
-//! gradients and learning rates, compared after every step, on flex (the fused kernel) and
-//! ndarray (tensor operations). Also: resuming from a saved record (ours, and
-//! Burn's own SGD's in either direction), a parameter that something
-//! else still holds, and the update happening in the parameter's own buffer.
+//! `burn_cnn_kernels::optim::Sgd` against `torch.optim.SGD` (tests/fixtures/sgd.safetensors,
+//! written by tools/make_sgd_fixtures.py): 20 steps of a `Linear(5, 6)`'s weight and bias with
+//! given gradients and learning rates, compared after every step, on flex (the fused kernel) and
+//! ndarray (tensor operations), on thread pools of 1 to 4 threads; and three steps of a parameter
+//! larger than two of the fused kernel's parallel chunks. Also: resuming from a saved record
+//! (ours, and Burn's own SGD's in either direction), a parameter that something else still holds,
+//! and the update happening in the parameter's own buffer.
 
 mod common;
 
@@ -11,10 +12,10 @@ use std::collections::HashMap;
 
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
-use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor};
+use burn::optim::{GradientsParams, ModuleOptimizer, Optimizer};
+use burn::tensor::{Device, Tensor, TensorData};
 use burn_cnn_kernels::optim::{SgdConfig, SgdConfigError};
-use common::{cpu_devices, read_safetensors, relative_error, tensor, values};
+use common::{cpu_devices, on_thread_pools, read_safetensors, relative_error, tensor, values};
 
 /// Largest error against PyTorch, relative to the largest expected value, after any step.
 const TOLERANCE: f32 = 1e-6;
@@ -102,16 +103,76 @@ fn check(fixture: &Fixture, name: &str, linear: &Linear, step: usize, context: &
 #[test]
 fn twenty_steps_match_torch_optim_sgd_on_every_cpu_backend() {
     let fixture = read_safetensors("sgd.safetensors");
+    on_thread_pools(|_| twenty_steps(&fixture));
+}
+
+/// [`twenty_steps_match_torch_optim_sgd_on_every_cpu_backend`] on the current thread pool.
+fn twenty_steps(fixture: &Fixture) {
     for (backend, device) in cpu_devices() {
         for (name, config) in configs() {
             let mut optim = config.init().expect("valid");
-            let mut linear = layer(&fixture, &device);
+            let mut linear = layer(fixture, &device);
             for step in 0..20 {
-                linear = apply(&fixture, &mut optim, linear, step, &device);
-                check(&fixture, name, &linear, step, backend);
+                linear = apply(fixture, &mut optim, linear, step, &device);
+                check(fixture, name, &linear, step, backend);
             }
         }
     }
+}
+
+/// Elements of the large case's parameter (the fixture script's `large_input`): more than two
+/// of the fused kernel's chunks of 2^16 elements.
+const LARGE: usize = 2 * (1 << 16) + 1234;
+
+/// Element `i`: `((i * 7919 + salt) % 2003) / 1000 - 1`, as the fixture script computes it.
+fn large_input(salt: u64) -> Vec<f32> {
+    (0..LARGE as u64)
+        .map(|i| ((i * 7919 + salt) % 2003) as f32 / 1000.0 - 1.0)
+        .collect()
+}
+
+#[test]
+fn a_parameter_of_more_than_two_chunks_matches_torch_optim_sgd_on_pools_of_1_to_4_threads() {
+    let fixture = read_safetensors("sgd.safetensors");
+    let index: Vec<usize> = fixture["large/index"]
+        .0
+        .iter()
+        .map(|&i| i as usize)
+        .collect();
+    let sampled = |v: &[f32]| index.iter().map(|&i| v[i]).collect::<Vec<f32>>();
+    let grads: Vec<Vec<f32>> = (1..=3).map(|s| large_input(101 * s)).collect();
+    assert_eq!(sampled(&large_input(0)), fixture["large/param0"].0);
+    for (step, grad) in grads.iter().enumerate() {
+        assert_eq!(sampled(grad), fixture[&format!("large/grad{step}")].0);
+    }
+    let from = |v: &[f32], device: &Device| {
+        Tensor::<1>::from_data(TensorData::new(v.to_vec(), [LARGE]), device)
+    };
+    on_thread_pools(|threads| {
+        for (backend, device) in cpu_devices() {
+            for (name, config) in configs() {
+                if !["paper", "plain"].contains(&name) {
+                    continue;
+                }
+                // `held`: something else holds the parameter during each step (the fused
+                // kernel then writes into the gradient's buffer).
+                for held in [false, true] {
+                    let sgd = config.build().expect("valid");
+                    let (mut param, mut state) = (from(&large_input(0), &device), None);
+                    for (step, grad) in grads.iter().enumerate() {
+                        let holder = held.then(|| param.clone());
+                        let lr = f64::from(fixture["large/lr"].0[step]);
+                        (param, state) = sgd.step(lr, param, from(grad, &device), state);
+                        drop(holder);
+                    }
+                    let want = &fixture[&format!("large/{name}")].0;
+                    let err = relative_error(&sampled(&values(param)), want);
+                    let what = format!("{backend} {name}, held {held}, {threads} threads");
+                    assert!(err <= TOLERANCE, "{what}: error {err:e}");
+                }
+            }
+        }
+    });
 }
 
 #[test]

@@ -117,7 +117,7 @@ pub fn conv2d(
 #[cfg(test)]
 mod tests {
     use super::conv2d_layer;
-    use crate::flex_slices::relative_diff;
+    use crate::flex_slices::{on_thread_pools, relative_diff};
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::{Conv2d, Conv2dConfig};
     use burn::tensor::{Device, Distribution, Int, Tensor};
@@ -179,8 +179,14 @@ mod tests {
         let (y, dx, dw, db) = run(true);
         let (y_ref, dx_ref, dw_ref, db_ref) = run(false);
         let what = format!(
-            "channels {:?} kernel {:?} stride {:?} padding {:?} dilation {:?} groups {}",
-            channels, kernel, stride, padding, dilation, groups
+            "channels {:?} kernel {:?} stride {:?} padding {:?} dilation {:?} groups {}, {} threads",
+            channels,
+            kernel,
+            stride,
+            padding,
+            dilation,
+            groups,
+            rayon::current_num_threads()
         );
         assert_eq!(y.dims(), y_ref.dims(), "{what}");
         assert!(relative_diff(y, y_ref) < 1e-5, "output, {what}");
@@ -196,7 +202,7 @@ mod tests {
     /// The layers the kernels are checked on. Batch, channels, kernel, stride, padding (top,
     /// left, bottom, right), dilation, groups, input; one layer a line.
     #[rustfmt::skip]
-    fn cases() -> [Case; 8] {
+    fn cases() -> [Case; 9] {
         [
             // conv1's shape, scaled down: 11x11, stride 4, no padding.
             Case(2, [3, 8], [11, 11], [4, 4], (0, 0, 0, 0), [1, 1], 1, [31, 31]),
@@ -216,14 +222,21 @@ mod tests {
             Case(5, [3, 8], [11, 11], [4, 4], (0, 0, 0, 0), [1, 1], 1, [227, 227]),
             // 36 positions: samples go into the products in groups (of 5 and 4 here).
             Case(9, [4, 6], [3, 3], [1, 1], (1, 1, 1, 1), [1, 1], 1, [6, 6]),
+            // conv3-5's 13x13 (169 positions: groups of 4 samples), several groups a task and
+            // a partial one, as in a batch of 128.
+            Case(9, [4, 6], [3, 3], [1, 1], (1, 1, 1, 1), [1, 1], 1, [13, 13]),
         ]
     }
 
+    /// On pools of 1 to 4 threads: with the batches of [`cases`], whole batches in one task,
+    /// tasks of one or several samples (and groups), and batches smaller than the pool.
     #[test]
     fn gradients_match_burns_convolution() {
-        for case in cases() {
-            check(case, &Device::flex().autodiff());
-        }
+        on_thread_pools(|_| {
+            for case in cases() {
+                check(case, &Device::flex().autodiff());
+            }
+        });
     }
 
     /// On LibTorch, PyTorch's native backward pass against Burn's (a transposed convolution

@@ -83,7 +83,7 @@ pub fn max_pool2d(x: Tensor<4>, options: MaxPoolOptions<2>) -> Tensor<4> {
 #[cfg(test)]
 mod tests {
     use super::max_pool2d;
-    use crate::flex_slices::relative_diff;
+    use crate::flex_slices::{on_thread_pools, relative_diff};
     use burn::tensor::ops::MaxPoolOptions;
     use burn::tensor::{Device, Distribution, Int, Tensor};
 
@@ -108,7 +108,8 @@ mod tests {
             (y.inner(), x.grad(&grads).expect("input gradient"))
         };
         let ((y, dx), (y_ref, dx_ref)) = (run(true), run(false));
-        let what = format!("input {shape:?}, {options:?}");
+        let threads = rayon::current_num_threads();
+        let what = format!("input {shape:?}, {options:?}, {threads} threads");
         // Without autodiff: the forward pass that keeps no positions.
         let inference = max_pool2d(x.clone().inner(), options.clone());
         let inference_ref = burn::tensor::module::max_pool2d(x.clone().inner(), options.clone());
@@ -122,8 +123,14 @@ mod tests {
         assert!(relative_diff(dx, dx_ref) < 1e-6, "input gradient, {what}");
     }
 
+    /// On pools of 1 to 4 threads (planes split into tasks of at least 16).
     #[test]
     fn output_and_gradient_match_burns_max_pool() {
+        on_thread_pools(|_| output_and_gradient_cases());
+    }
+
+    /// The pools the kernel is checked on, one `check` each.
+    fn output_and_gradient_cases() {
         let pool = |k: usize, s: usize| MaxPoolOptions::new([k, k]).with_stride([s, s]);
         // AlexNet's three pools (3x3, stride 2), scaled down in batch and channels.
         check([2, 5, 55, 55], pool(3, 2));

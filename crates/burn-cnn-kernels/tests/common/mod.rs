@@ -82,3 +82,16 @@ pub fn cpu_devices() -> Vec<(&'static str, Device)> {
     devices.push(("tch", Device::libtorch()));
     devices
 }
+
+/// Runs `run(threads)` on rayon thread pools of 1, 2, 3 and 4 threads: the kernels split their
+/// work by `rayon::current_num_threads()`, so that each split is tested whatever the host's
+/// number of cores.
+pub fn on_thread_pools(run: impl Fn(usize) + Sync) {
+    for threads in 1..=4 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap_or_else(|e| panic!("a pool of {threads} threads: {e}"));
+        pool.install(|| run(threads));
+    }
+}
