@@ -1,11 +1,8 @@
 //! 2-D convolution with this crate's kernels on flex and LibTorch, Burn's own elsewhere.
 //!
-//! On flex, an ungrouped f32 convolution runs the forward pass and the input gradient per group
-//! of samples (the input unrolled into columns, one matrix multiplication, and for the gradient
-//! the columns folded back), and the weight gradient as the columns of a group of samples times
-//! the output gradient. Grouped convolutions and other element types run flex's own kernels; the
-//! bias gradient is always flex's. On LibTorch (the `tch` feature) the backward pass is PyTorch's
-//! native one, through LibTorch's own autograd ([why](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex)).
+//! What the kernels do and why (im2col and one matrix multiplication per group of samples on flex
+//! for ungrouped f32 convolutions, PyTorch's native backward pass on LibTorch with the `tch`
+//! feature): [docs/performance.md](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex).
 //!
 //! The operation is a Burn backend extension ([`AlexNetConv`]). [`conv2d`] and [`conv2d_layer`]
 //! take it on the devices [`kernel_backend`] accepts and Burn's own

@@ -1,9 +1,10 @@
 //! The fully connected layer with this crate's kernels on flex, Burn's own elsewhere.
 //!
-//! On flex, `y = x W + b` and its three gradients are f32 matrix multiplications into buffers of
-//! their own size ([why](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex)). Like [`conv`](crate::conv),
-//! the operation is a Burn backend extension ([`AlexNetLinear`]): [`linear`] and [`linear_layer`]
-//! take it on flex devices, Burn's own `Linear` everywhere else.
+//! What the kernel does and why (`y = x W + b` and the gradients of the tracked tensors as f32
+//! matrix multiplications on flex): [docs/performance.md](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex).
+//!
+//! Like [`conv`](crate::conv), the operation is a Burn backend extension ([`AlexNetLinear`]):
+//! [`linear`] and [`linear_layer`] take it on flex devices, Burn's own `Linear` everywhere else.
 
 mod backward;
 mod flex;

@@ -1,9 +1,8 @@
 //! Max pooling with this crate's kernels on flex, Burn's own elsewhere.
 //!
-//! On flex, an f32 max pool computes each window's maximum and its position in one pass per
-//! plane, and the backward pass adds each output gradient at that position
-//! ([why](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex)). A NaN in a window is its maximum, as in
-//! PyTorch.
+//! What the kernel does and why (each window's maximum and its position in one pass per plane):
+//! [docs/performance.md](https://github.com/alexnet-burn/alexnet-burn/blob/main/docs/performance.md#cpu-the-projects-kernels-on-flex). As in PyTorch, a NaN in a window is its maximum, and of equal
+//! maxima the first in row-major order gets the gradient.
 //!
 //! Like [`conv`](crate::conv), the operation is a Burn backend extension ([`AlexNetPool`]):
 //! [`max_pool2d`] and [`max_pool2d_layer`] take it on flex devices in floor mode for f32, Burn's
