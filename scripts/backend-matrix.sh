@@ -22,6 +22,9 @@
 # reduced-width fixtures of crates/alexnet/tools/make_grad_fixtures.py, well under that (the full
 # model's fc6 weight, 151 MB, is not).
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+esac
 cd "$(dirname "$0")/.."
 
 api="${BACKEND_MATRIX_API:-vulkan}"
