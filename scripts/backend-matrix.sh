@@ -2,7 +2,8 @@
 # Cross-backend parity on the backend CI does not build: the wgpu code path (cubecl's kernels,
 # the same code that runs on a GPU through wgpu) on Mesa's lavapipe, a software Vulkan driver, so
 # it runs on a machine without a GPU. CI leaves it out because building Burn with wgpu adds about
-# 28 minutes to its 40-50; run this before every change to model or backend code.
+# 28 minutes to its run (CI's time: CONTRIBUTING.md, "CI"); run this before every change to model
+# or backend code.
 #
 #   scripts/backend-matrix.sh                  # lavapipe (Vulkan); installs it with apt if missing
 #   BACKEND_MATRIX_API=gl scripts/backend-matrix.sh    # llvmpipe through OpenGL instead
