@@ -2,7 +2,8 @@
 # Cross-backend parity on the backend CI does not build: the wgpu code path (cubecl's kernels,
 # the same code that runs on a GPU through wgpu) on Mesa's lavapipe, a software Vulkan driver, so
 # it runs on a machine without a GPU. CI leaves it out because building Burn with wgpu adds about
-# 28 minutes to its 40-50; run this before every change to model or backend code.
+# 28 minutes to its run (CI's time: CONTRIBUTING.md, "CI"); run this before every change to model
+# or backend code.
 #
 #   scripts/backend-matrix.sh                  # lavapipe (Vulkan); installs it with apt if missing
 #   BACKEND_MATRIX_API=gl scripts/backend-matrix.sh    # llvmpipe through OpenGL instead
@@ -22,6 +23,9 @@
 # reduced-width fixtures of crates/alexnet/tools/make_grad_fixtures.py, well under that (the full
 # model's fc6 weight, 151 MB, is not).
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+esac
 cd "$(dirname "$0")/.."
 
 api="${BACKEND_MATRIX_API:-vulkan}"

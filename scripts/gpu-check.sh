@@ -21,6 +21,9 @@
 # autotunes every kernel (more than 160 s for a training step on an H200 without the cache), so
 # the comparisons at the end are the ones a slow first start leaves out.
 set -uo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+esac
 
 if [ "${1:-}" = "--pack" ]; then
   set -e

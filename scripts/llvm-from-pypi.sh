@@ -10,6 +10,9 @@
 # the bundler's directory at them. Run it once before `cargo build --features cuda`.
 # python3 must stay on PATH during the build (the wheel's llvm-config is a Python script).
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+esac
 
 python3 -m pip install --quiet 'mlc-llvm-static[all]==23.1.1.post0'
 static="$(python3 -c 'import mlc_llvm_static, os; print(os.path.dirname(mlc_llvm_static.__file__))')/static"

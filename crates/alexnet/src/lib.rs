@@ -64,3 +64,16 @@ pub use pretrained::{AlexNetWeights, imagenet_classes};
 #[cfg(feature = "train")]
 pub use train::ImageBatch;
 pub use weights::{ConfigSource, WeightsError, WeightsFormat, WeightsInfo};
+
+/// The Rust snippets of this crate's README, compiled (and run, unless marked `no_run`) as
+/// doctests. They use the `train` feature (`ImageBatch`, `alexnet::optim`) and flex, so they are
+/// tested with `cargo test --workspace --features alexnet/train`, CI's test command.
+#[cfg(all(doctest, feature = "train", feature = "flex"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// The Rust snippets of the workspace's README (its "Using the crate" section), tested the same
+/// way.
+#[cfg(all(doctest, feature = "train", feature = "flex"))]
+#[doc = include_str!("../../../README.md")]
+pub struct WorkspaceReadmeDoctests;

@@ -5,9 +5,9 @@
 //! 1. build the torchvision variant with one output per class folder;
 //! 2. load every layer of a torchvision-layout weights file but its head
 //!    ([`AlexNet::load_backbone`]), so fc8 starts fresh;
-//! 3. freeze conv1-conv5 and train fc6-fc8 with SGD (momentum 0.9) at torchvision's eval
-//!    preprocessing plus horizontal flips, in a new seeded order each epoch, printing the val
-//!    accuracy per epoch.
+//! 3. freeze conv1-conv5 and train fc6-fc8 with `torch.optim.SGD`'s SGD ([`alexnet::optim`]:
+//!    lr 0.01, momentum 0.9, no dampening) at torchvision's eval preprocessing plus horizontal
+//!    flips, in a new seeded order each epoch, printing the val accuracy per epoch.
 //!
 //! ```sh
 //! cargo run --release -p finetune -- alexnet-owt-7be5be79.pth DIR [EPOCHS]
@@ -16,14 +16,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use alexnet::optim::SgdConfig;
 use alexnet::{AlexNet, AlexNetWeights};
 use alexnet_data::loader::BatchLoader;
 use alexnet_data::rng::epoch_order;
 use alexnet_data::{AugmentConfig, ImageDataset, ImageFolder};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, SgdConfig};
+use burn::optim::GradientsParams;
 use burn::tensor::Device;
 
 const BATCH: usize = 32;
@@ -62,9 +62,11 @@ fn run(weights: PathBuf, root: PathBuf, epochs: usize) -> Result<(), String> {
     augment.hflip = 0.5;
     let train = BatchLoader::new(train, augment, SEED);
     let val = BatchLoader::new(val, eval, SEED);
+    // torch.optim.SGD(lr=0.01, momentum=0.9): no dampening (Burn's own SGD dampens by 0.1).
     let mut optim = SgdConfig::new()
-        .with_momentum(Some(MomentumConfig::new().with_momentum(0.9)))
-        .init();
+        .with_momentum(0.9)
+        .init()
+        .map_err(|e| e.to_string())?;
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
 
     for epoch in 1..=epochs {
