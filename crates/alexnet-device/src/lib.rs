@@ -27,6 +27,7 @@ pub use list::{check_collectives, parse_devices};
 use std::fmt;
 use std::str::FromStr;
 
+use burn::backend::DispatchDevice;
 use burn::tensor::Device;
 
 /// The environment variable read by [`device_from_env`] (the same name Burn itself reads).
@@ -72,13 +73,21 @@ impl Backend {
         }
     }
 
-    /// The backend a device of [`parse_device`] runs on (an autodiff device: the backend it
-    /// wraps), read from the device's `Debug` text, which names it; `None` for another device.
+    /// The backend a device runs on (an autodiff device: the backend it wraps), read from the
+    /// device's dispatch enum; `None` for a backend this workspace does not build.
     pub fn of(device: &Device) -> Option<Backend> {
-        let debug = format!("{device:?}").to_ascii_lowercase();
-        Self::ALL.into_iter().find(|b| {
-            debug.contains(b.name()) || (*b == Backend::Tch && debug.contains("libtorch"))
-        })
+        match device.clone().inner().as_dispatch() {
+            #[cfg(feature = "flex")]
+            DispatchDevice::Flex(_) => Some(Backend::Flex),
+            #[cfg(feature = "ndarray")]
+            DispatchDevice::NdArray(_) => Some(Backend::Ndarray),
+            #[cfg(feature = "tch")]
+            DispatchDevice::LibTorch(_) => Some(Backend::Tch),
+            #[cfg(any(feature = "wgpu", feature = "vulkan", feature = "cuda"))]
+            DispatchDevice::Cube(cube) => cube_backend(cube),
+            #[allow(unreachable_patterns)] // every variant of this build may be matched above
+            _ => None,
+        }
     }
 
     /// Whether this binary was built with the backend's feature.
@@ -110,6 +119,22 @@ impl FromStr for Backend {
             .ok_or_else(|| DeviceError::Unknown {
                 spec: name.to_string(),
             })
+    }
+}
+
+/// The backend of a cubecl device: its runtime, and for wgpu the graphics API it is pinned to.
+#[cfg(any(feature = "wgpu", feature = "vulkan", feature = "cuda"))]
+fn cube_backend(device: &burn::backend::CubeDevice) -> Option<Backend> {
+    use burn::backend::CubeDevice;
+    match device {
+        CubeDevice::Cuda(_) => Some(Backend::Cuda),
+        #[cfg(any(feature = "wgpu", feature = "vulkan"))]
+        CubeDevice::Wgpu(wgpu) if wgpu.backend == burn::backend::WgpuBackend::Vulkan => {
+            Some(Backend::Vulkan)
+        }
+        #[cfg(any(feature = "wgpu", feature = "vulkan"))]
+        CubeDevice::Wgpu(_) => Some(Backend::Wgpu),
+        _ => None,
     }
 }
 
@@ -163,6 +188,12 @@ pub enum DeviceError {
         first: String,
         /// The first device on another backend.
         other: String,
+    },
+    /// A device list names one GPU twice.
+    #[error("`{name}` is listed twice: each GPU of a device list holds one replica")]
+    DuplicateDevice {
+        /// The repeated device's name.
+        name: String,
     },
     /// `cuda:all` found no GPU.
     #[error("`{spec}`: no CUDA GPU is present (is the NVIDIA driver installed?)")]
@@ -310,16 +341,31 @@ mod tests {
         assert!(err.to_string().contains("flex, ndarray"), "{err}");
     }
 
+    /// Every spec the CLI accepts, with the backend its device runs on.
+    const SPECS: [(&str, Backend); 9] = [
+        ("flex", Backend::Flex),
+        ("ndarray", Backend::Ndarray),
+        ("tch", Backend::Tch),
+        ("tch-cuda", Backend::Tch),
+        ("tch-cuda:1", Backend::Tch),
+        ("cuda:0", Backend::Cuda),
+        ("cuda:1", Backend::Cuda),
+        ("wgpu", Backend::Wgpu),
+        ("vulkan", Backend::Vulkan),
+    ];
+
+    /// Building a device makes no contact with hardware, so every compiled-in spec is checked,
+    /// GPU specs included, with and without autodiff.
     #[test]
-    fn a_device_tells_its_backend() {
-        for (spec, backend) in [("flex", Backend::Flex), ("ndarray", Backend::Ndarray)] {
-            if !backend.is_compiled_in() {
-                continue;
-            }
+    fn every_device_spec_tells_its_backend() {
+        let mut checked = 0;
+        for (spec, backend) in SPECS.into_iter().filter(|(_, b)| b.is_compiled_in()) {
             let device = parse_device(spec).expect("compiled in");
-            assert_eq!(Backend::of(&device), Some(backend), "{device:?}");
-            assert_eq!(Backend::of(&device.autodiff()), Some(backend));
+            assert_eq!(Backend::of(&device), Some(backend), "{spec}: {device:?}");
+            assert_eq!(Backend::of(&device.autodiff()), Some(backend), "{spec}");
+            checked += 1;
         }
+        assert!(checked >= 1, "no backend compiled in");
     }
 
     #[test]

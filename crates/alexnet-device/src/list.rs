@@ -28,7 +28,40 @@ pub fn parse_devices(specs: &[impl AsRef<str>]) -> Result<Vec<(Device, String)>,
             other: other.clone(),
         });
     }
+    if let Some(name) = first_repeated_gpu(&devices) {
+        return Err(DeviceError::DuplicateDevice { name });
+    }
     Ok(devices)
+}
+
+/// The name of the first GPU listed twice. A CPU backend may be listed several times (its replicas
+/// share the machine's cores); a GPU holds one replica.
+fn first_repeated_gpu(devices: &[(Device, String)]) -> Option<String> {
+    devices.iter().enumerate().find_map(|(i, (device, name))| {
+        let repeated = devices[..i].iter().any(|(earlier, _)| earlier == device);
+        (repeated && is_gpu(device)).then(|| name.clone())
+    })
+}
+
+/// Whether the device is a GPU rather than the machine's CPU.
+fn is_gpu(device: &Device) -> bool {
+    #[cfg(any(
+        feature = "tch",
+        feature = "wgpu",
+        feature = "vulkan",
+        feature = "cuda"
+    ))]
+    use burn::backend::DispatchDevice;
+    match device.clone().inner().as_dispatch() {
+        #[cfg(feature = "tch")]
+        DispatchDevice::LibTorch(libtorch) => {
+            *libtorch != burn::backend::backends::libtorch::LibTorchDevice::Cpu
+        }
+        #[cfg(any(feature = "wgpu", feature = "vulkan", feature = "cuda"))]
+        DispatchDevice::Cube(_) => true,
+        #[allow(unreachable_patterns)] // every variant of this build may be matched above
+        _ => false,
+    }
 }
 
 /// Every device of backend `name` (`cuda` only).
@@ -115,6 +148,25 @@ mod tests {
                 other: "ndarray".into()
             })
         );
+        #[cfg(feature = "cuda")]
+        for list in [
+            ["cuda:0", "cuda:0"],
+            ["cuda", "cuda:0"],
+            ["cuda:1", "CUDA:1"],
+        ] {
+            assert!(
+                matches!(
+                    parse_devices(&list),
+                    Err(DeviceError::DuplicateDevice { .. })
+                ),
+                "{list:?}"
+            );
+        }
+        #[cfg(feature = "tch")]
+        assert!(matches!(
+            parse_devices(&["tch-cuda:1", "tch-cuda:1"]),
+            Err(DeviceError::DuplicateDevice { .. })
+        ));
         #[cfg(not(feature = "cuda"))]
         assert!(matches!(
             parse_devices(&["cuda:all"]),
