@@ -55,7 +55,7 @@ fn is_gpu(device: &Device) -> bool {
     match device.clone().inner().as_dispatch() {
         #[cfg(feature = "tch")]
         DispatchDevice::LibTorch(libtorch) => {
-            *libtorch != burn::backend::backends::libtorch::LibTorchDevice::Cpu
+            *libtorch != burn::backend::libtorch::LibTorchDevice::Cpu
         }
         #[cfg(any(feature = "wgpu", feature = "vulkan", feature = "cuda"))]
         DispatchDevice::Cube(_) => true,
