@@ -1,7 +1,8 @@
 //! Data-parallel training on the CPU: `--devices flex,flex` runs two replicas (Burn's
 //! multi-device strategy, the same code path as several GPUs without collectives). The run
 //! learns, writes every artefact, records its devices and global batch, processes each
-//! training image once per epoch, and resumes after a kill -9.
+//! training image once per epoch, and resumes after a kill -9. One SGD step on two replicas
+//! gives the weights of one step on one device with the global batch.
 
 use std::path::Path;
 
@@ -134,4 +135,74 @@ fn two_cpu_replicas_stop_on_a_diverging_loss_and_follow_the_plateau_schedule() {
         "{log}"
     );
     assert_eq!(csv_epochs(&run), [1, 2, 3]);
+}
+
+/// Every tensor of a burnpack file, by name, as f32 values.
+fn weights(path: &Path) -> std::collections::BTreeMap<String, Vec<f32>> {
+    let reader = burn::store::burn_pack::Reader::from_file_exact(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    reader
+        .into_tensors()
+        .expect("tensors")
+        .into_iter()
+        .map(|t| {
+            let data = burn::store::bridge::to_data(&t).expect("data");
+            (t.name.clone(), data.iter::<f32>().collect())
+        })
+        .collect()
+}
+
+#[test]
+fn one_sgd_step_on_two_replicas_of_8_equals_one_step_on_one_device_of_16() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // One global batch of all 16 images: the order within it does not change its mean gradient.
+    let common = [
+        "--width",
+        "0.25",
+        "--image-size",
+        "67",
+        "--dropout",
+        "0",
+        "--aug",
+        "none",
+        "--opt",
+        "sgd",
+        "--lr",
+        "0.1",
+        "--epochs",
+        "1",
+        "--synthetic-train",
+        "16",
+        "--synthetic-val",
+        "8",
+    ];
+    let one = dir.path().join("one");
+    train(
+        dir.path(),
+        &one,
+        &[&common[..], &["--device", "flex", "-b", "16"]].concat(),
+    );
+    let two = dir.path().join("two");
+    train(
+        dir.path(),
+        &two,
+        &[&common[..], &["--devices", "flex,flex", "-b", "8"]].concat(),
+    );
+    let file = "checkpoint/model-1.bpk";
+    let (one, two) = (weights(&one.join(file)), weights(&two.join(file)));
+    assert_eq!(
+        one.keys().collect::<Vec<_>>(),
+        two.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(one.len(), 16, "weight and bias of 8 layers");
+    for (name, a) in &one {
+        let b = &two[name];
+        assert_eq!(a.len(), b.len(), "{name}");
+        let worst = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst <= 1e-5, "{name}: weights differ by up to {worst}");
+    }
 }
