@@ -1,7 +1,9 @@
 //! Batching: decode and augment the items of a batch in parallel (rayon), skip the ones that
 //! cannot be decoded (logged with path and reason, counted), and stack the rest into
-//! `[N, 3, H, W]` pixels and `[N]` labels (Burn tensors with the `tensors` feature). A run of consecutive failures longer than a cap means the
-//! data is broken, and stops loading with an error instead of training on nothing.
+//! `[N, 3, H, W]` pixels and `[N]` labels (Burn tensors with the `tensors` feature). A run of
+//! consecutive failures longer than a cap means the data is broken, and stops loading with an
+//! error instead of training on nothing; a caller may count its own run (one per data-parallel
+//! replica), and [`BatchLoader::peek`] tries an item without counting it.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -85,6 +87,9 @@ impl HostBatch {
     }
 }
 
+/// An item decoded and augmented (pixels, label), or why it could not be.
+type Decoded = Result<(Vec<f32>, usize), SampleError>;
+
 /// Loads augmented batches of a dataset and keeps the record of skipped items.
 pub struct BatchLoader<D> {
     dataset: D,
@@ -129,45 +134,88 @@ impl<D: ImageDataset> BatchLoader<D> {
     }
 
     /// Decodes and augments `indices` (in parallel) for `epoch`. Items that fail are skipped
-    /// and recorded; the batch holds the others in the order of `indices`.
+    /// and recorded; the batch holds the others in the order of `indices`. The failures in a
+    /// row are counted across the calls of every caller.
     pub fn load(&self, epoch: u64, indices: &[usize]) -> Result<HostBatch, TooManyFailures> {
-        let results: Vec<Result<(Vec<f32>, usize), SampleError>> = indices
+        let results = self.decode(epoch, indices);
+        let mut state = self.lock();
+        let SkipState {
+            skipped,
+            consecutive,
+        } = &mut *state;
+        self.collect(results, consecutive, skipped)
+    }
+
+    /// [`load`](Self::load), with the failures in a row counted in `consecutive`, which the
+    /// caller owns (data-parallel replicas each count their own share). Failures are recorded
+    /// with every caller's.
+    pub fn load_counting(
+        &self,
+        epoch: u64,
+        indices: &[usize],
+        consecutive: &mut usize,
+    ) -> Result<HostBatch, TooManyFailures> {
+        let results = self.decode(epoch, indices);
+        let mut state = self.lock();
+        self.collect(results, consecutive, &mut state.skipped)
+    }
+
+    /// Item `index` decoded and augmented for `epoch` as [`load`](Self::load) would, alone; `None`
+    /// when it fails, which is neither counted nor recorded.
+    pub fn peek(&self, epoch: u64, index: usize) -> Option<HostBatch> {
+        let (pixels, label) = self.decode(epoch, &[index]).pop()?.ok()?;
+        Some(HostBatch {
+            images: pixels,
+            labels: vec![label],
+            size: self.augment.crop.size() as usize,
+        })
+    }
+
+    /// Each item of `indices` decoded and augmented for `epoch`, in parallel.
+    fn decode(&self, epoch: u64, indices: &[usize]) -> Vec<Decoded> {
+        indices
             .par_iter()
             .map(|&index| {
                 let sample = self.dataset.get(index)?;
                 let mut rng = Rng::for_item(self.seed, epoch, index as u64);
                 Ok((self.augment.apply(&sample.image, &mut rng), sample.label))
             })
-            .collect();
+            .collect()
+    }
+
+    /// The decoded items of `results` as a batch; each failure is logged, recorded in
+    /// `skipped` and counted in `consecutive` (a success resets it), up to the cap.
+    fn collect(
+        &self,
+        results: Vec<Decoded>,
+        consecutive: &mut usize,
+        skipped: &mut Vec<Skipped>,
+    ) -> Result<HostBatch, TooManyFailures> {
         let size = self.augment.crop.size() as usize;
         let mut batch = HostBatch {
-            images: Vec::with_capacity(indices.len() * 3 * size * size),
-            labels: Vec::with_capacity(indices.len()),
+            images: Vec::with_capacity(results.len() * 3 * size * size),
+            labels: Vec::with_capacity(results.len()),
             size,
         };
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for result in results {
             match result {
                 Ok((pixels, label)) => {
-                    state.consecutive = 0;
+                    *consecutive = 0;
                     batch.images.extend_from_slice(&pixels);
                     batch.labels.push(label);
                 }
                 Err(err) => {
                     log::warn!("skipping {err}");
-                    state.consecutive += 1;
+                    *consecutive += 1;
                     let last = err.to_string();
-                    state.skipped.push(Skipped {
+                    skipped.push(Skipped {
                         index: err.index,
                         path: err.path,
                         reason: err.reason,
                     });
-                    if state.consecutive >= self.max_consecutive_failures {
+                    if *consecutive >= self.max_consecutive_failures {
                         return Err(TooManyFailures {
-                            count: state.consecutive,
+                            count: *consecutive,
                             last,
                         });
                     }
@@ -175,6 +223,13 @@ impl<D: ImageDataset> BatchLoader<D> {
             }
         }
         Ok(batch)
+    }
+
+    /// The record of skipped items (a panic elsewhere does not lose it).
+    fn lock(&self) -> std::sync::MutexGuard<'_, SkipState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Number of items skipped so far.

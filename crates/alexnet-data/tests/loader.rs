@@ -92,3 +92,32 @@ fn a_run_of_failures_stops_loading() {
     assert_eq!(err.count, 4);
     assert!(err.to_string().contains("data looks broken"), "{err}");
 }
+
+#[test]
+fn a_caller_may_count_its_own_run_of_failures_and_peek_without_counting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    for i in 0..3 {
+        put(root, &format!("a/{i}.jpg"), "truncated.jpg");
+    }
+    put(root, "a/3.jpg", "rgb.jpg");
+    let loader = BatchLoader::new(
+        ImageFolder::new(root).expect("folder"),
+        AugmentConfig::eval(16),
+        0,
+    )
+    .with_max_consecutive_failures(3);
+    let (mut first, mut second) = (0, 0);
+    let batch = loader.load_counting(0, &[0, 1], &mut first).expect("2 < 3");
+    assert!(batch.is_empty());
+    assert_eq!(loader.load_counting(0, &[2], &mut second), Ok(batch));
+    assert_eq!((first, second), (2, 1), "each caller counts its own");
+    assert_eq!(loader.peek(0, 0), None);
+    let peeked = loader.peek(0, 3).expect("decodes");
+    assert_eq!(peeked, loader.load(0, &[3]).expect("decodes"));
+    assert_eq!(loader.skipped_count(), 3, "a peek records nothing");
+    let err = loader
+        .load_counting(0, &[2], &mut first)
+        .expect_err("3 in a row");
+    assert_eq!(err.count, 3);
+}

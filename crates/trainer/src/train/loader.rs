@@ -2,7 +2,8 @@
 //! epoch (from the seed and the epoch number, so a resumed run sees the same orders), a
 //! background thread that prepares the next batches while the model trains on the current one,
 //! and a clear error when the data is broken. Split across data-parallel devices, each device's
-//! loader serves its share of every global batch ([`shard`]).
+//! loader serves its share of every global batch ([`shard`]), counts its own undecodable
+//! images, and never skips a step ([`epoch_work`](super::epoch_work)).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,13 +11,14 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use alexnet::ImageBatch;
-use alexnet_data::loader::{BatchLoader, HostBatch, TooManyFailures};
+use alexnet_data::loader::{BatchLoader, TooManyFailures};
 use alexnet_data::rng::epoch_order;
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
 use burn::tensor::Device;
 
 use super::data::SharedDataset;
+use super::epoch_work::{EpochWork, Served, StandIns};
 use super::shard;
 
 /// Batches prepared ahead of the model.
@@ -40,6 +42,9 @@ pub struct EpochLoader {
     epoch: Arc<AtomicUsize>,
     /// The error that stopped loading, for the final report.
     failure: Arc<Mutex<Option<TooManyFailures>>>,
+    /// The undecodable images in a row this loader has met, over its epochs: each split of a
+    /// loader (a replica) counts its own.
+    streak: Arc<Mutex<usize>>,
     workers: Option<Arc<rayon::ThreadPool>>,
 }
 
@@ -65,6 +70,7 @@ impl EpochLoader {
             replica_loss_scale: 1.0,
             epoch: Arc::new(AtomicUsize::new(first_epoch)),
             failure: Arc::new(Mutex::new(None)),
+            streak: Arc::new(Mutex::new(0)),
             workers,
         }
     }
@@ -101,15 +107,9 @@ impl EpochLoader {
         self.loader.skipped()
     }
 
-    /// The batches of `epoch`: a seeded Fisher-Yates shuffle (or the identity) of the items,
-    /// cut to the loader's part and into batches.
-    fn batches(&self, epoch: usize) -> Vec<Vec<usize>> {
-        let n = self.loader.dataset().len();
-        let order = if self.shuffle {
-            epoch_order(n, self.seed, epoch as u64)
-        } else {
-            (0..n).collect()
-        };
+    /// The batches of an epoch whose items come in `order` (a seeded Fisher-Yates shuffle, or
+    /// the identity): its part of them, cut into batches.
+    fn batches(&self, order: &[usize]) -> Vec<Vec<usize>> {
         let chunks = |items: &[usize]| {
             items
                 .chunks(self.batch_size)
@@ -117,9 +117,19 @@ impl EpochLoader {
                 .collect()
         };
         match &self.part {
-            Part::All => chunks(&order),
+            Part::All => chunks(order),
             Part::Range(range) => chunks(&order[range.clone()]),
-            Part::Replica(r) => shard::replica_batches(&order, self.batch_size, self.replicas, *r),
+            Part::Replica(r) => shard::replica_batches(order, self.batch_size, self.replicas, *r),
+        }
+    }
+
+    /// Every item of the dataset in `epoch`'s order.
+    fn order(&self, epoch: usize) -> Vec<usize> {
+        let n = self.loader.dataset().len();
+        if self.shuffle {
+            epoch_order(n, self.seed, epoch as u64)
+        } else {
+            (0..n).collect()
         }
     }
 
@@ -130,23 +140,6 @@ impl EpochLoader {
             _ => 1.0,
         }
     }
-}
-
-/// A replica's batch in place of one whose every image failed to decode: the first of its
-/// epoch's images that decodes, alone. A replica must not skip a step (in DDP the other devices
-/// would wait in that step's all-reduce for ever); `empty` itself when none decodes.
-fn stand_in(
-    empty: HostBatch,
-    batches: &[Vec<usize>],
-    load: impl Fn(&[usize]) -> Result<HostBatch, TooManyFailures>,
-) -> Result<HostBatch, TooManyFailures> {
-    for &index in batches.iter().flatten() {
-        let batch = load(&[index])?;
-        if !batch.is_empty() {
-            return Ok(batch);
-        }
-    }
-    Ok(empty)
 }
 
 /// The part of each epoch's order a loader serves.
@@ -161,7 +154,7 @@ enum Part {
 }
 
 struct EpochIter {
-    receiver: Receiver<Result<HostBatch, TooManyFailures>>,
+    receiver: Receiver<Result<Served, TooManyFailures>>,
     device: Device,
     done: usize,
     total: usize,
@@ -175,11 +168,12 @@ impl Iterator for EpochIter {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             match self.receiver.recv().ok()? {
-                Ok(batch) if batch.is_empty() => continue,
-                Ok(batch) => {
+                Ok(served) if served.batch.is_empty() => continue,
+                Ok(Served { batch, stand_in }) => {
                     self.done += batch.len();
                     let (images, targets) = batch.to_tensors(&self.device);
-                    let batch = ImageBatch::new(images, targets).with_loss_scale(self.loss_scale);
+                    let scale = if stand_in { 0.0 } else { self.loss_scale };
+                    let batch = ImageBatch::new(images, targets).with_loss_scale(scale);
                     return Some(Ok(batch));
                 }
                 Err(err) => {
@@ -203,32 +197,22 @@ impl DataLoaderIterator<ImageBatch> for EpochIter {
 impl DataLoader<ImageBatch> for EpochLoader {
     fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<ImageBatch> + 'a> {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst);
-        let batches = self.batches(epoch);
+        let order = self.order(epoch);
+        let batches = self.batches(&order);
         let total = batches.iter().map(Vec::len).sum();
         let (sender, receiver) = sync_channel(PREFETCH);
-        let loader = Arc::clone(&self.loader);
-        let workers = self.workers.clone();
-        let replica = matches!(self.part, Part::Replica(_));
-        std::thread::spawn(move || {
-            let load = |indices: &[usize]| match &workers {
-                Some(pool) => pool.install(|| loader.load(epoch as u64, indices)),
-                None => loader.load(epoch as u64, indices),
-            };
-            for indices in &batches {
-                let mut batch = load(indices);
-                if replica
-                    && let Ok(empty) = batch.as_ref().map(HostBatch::is_empty)
-                    && empty
-                {
-                    batch = batch.and_then(|empty| stand_in(empty, &batches, load));
-                }
-                let stop = batch.is_err();
-                // The receiver is gone when the epoch was cut short: stop quietly.
-                if sender.send(batch).is_err() || stop {
-                    return;
-                }
-            }
-        });
+        let work = EpochWork {
+            loader: Arc::clone(&self.loader),
+            workers: self.workers.clone(),
+            streak: Arc::clone(&self.streak),
+            epoch: epoch as u64,
+            // A replica's batch `i` comes from the epoch's global batch `i`.
+            stand_ins: matches!(self.part, Part::Replica(_)).then(|| StandIns {
+                order,
+                global_batch: self.batch_size * self.replicas,
+            }),
+        };
+        std::thread::spawn(move || work.run(&batches, &sender));
         Box::new(EpochIter {
             receiver,
             device: self.device.clone(),
@@ -270,6 +254,7 @@ impl DataLoader<ImageBatch> for EpochLoader {
             return Arc::new(Self {
                 part: Part::Replica(r),
                 epoch,
+                streak: Arc::new(Mutex::new(0)),
                 ..self.clone()
             });
         }
@@ -281,6 +266,7 @@ impl DataLoader<ImageBatch> for EpochLoader {
         Arc::new(Self {
             part: Part::Range(offset + start..offset + end),
             epoch,
+            streak: Arc::new(Mutex::new(0)),
             ..self.clone()
         })
     }
@@ -289,8 +275,8 @@ impl DataLoader<ImageBatch> for EpochLoader {
 #[cfg(all(test, feature = "flex"))]
 mod tests {
     use super::*;
-    use alexnet_data::AugmentConfig;
     use alexnet_data::synthetic::{Split, SyntheticConfig, SyntheticDataset};
+    use alexnet_data::{AugmentConfig, ImageDataset, Sample, SampleError};
 
     /// A shuffled loader over 10 synthetic images, in batches of 3.
     fn loader() -> EpochLoader {
@@ -351,21 +337,101 @@ mod tests {
         assert!(unsplit.iter().all(|&s| s == 1.0), "{unsplit:?}");
     }
 
+    /// The synthetic images labelled with their index, except that `broken` fail to decode.
+    struct Broken {
+        images: SyntheticDataset,
+        broken: Vec<usize>,
+    }
+
+    impl ImageDataset for Broken {
+        fn len(&self) -> usize {
+            self.images.len()
+        }
+
+        fn get(&self, index: usize) -> Result<Sample, SampleError> {
+            if self.broken.contains(&index) {
+                let reason = "broken".to_owned();
+                return Err(SampleError {
+                    index,
+                    path: None,
+                    reason,
+                });
+            }
+            let image = self.images.get(index)?.image;
+            Ok(Sample {
+                image,
+                label: index,
+            })
+        }
+
+        fn classes(&self) -> &[String] {
+            self.images.classes()
+        }
+    }
+
+    /// The two replicas of an unshuffled loader over 8 images in batches of 2 (global batches
+    /// of 4), whose `broken` images fail to decode, stopping after `cap` failures in a row.
+    fn replicas(broken: &[usize], cap: usize) -> [Arc<dyn DataLoader<ImageBatch>>; 2] {
+        let config = SyntheticConfig {
+            image_size: 32,
+            train_len: 8,
+            val_len: 2,
+            seed: 7,
+        };
+        let images = SyntheticDataset::new(config, Split::Train).expect("valid size");
+        let broken = broken.to_vec();
+        let dataset: SharedDataset = Arc::new(Broken { images, broken });
+        let batches = BatchLoader::new(dataset, AugmentConfig::eval(32), 7)
+            .with_max_consecutive_failures(cap);
+        let loader = EpochLoader::new(Arc::new(batches), Device::flex(), 2, false, 7, 1, None)
+            .with_replicas(2, 0.5);
+        [loader.slice(0, 4), loader.slice(4, 8)]
+    }
+
+    /// The items (labels) and loss scale of every batch an epoch serves, or its error.
+    fn serve(loader: &dyn DataLoader<ImageBatch>) -> Result<Vec<(Vec<i64>, f32)>, String> {
+        loader
+            .iter()
+            .map(|batch| {
+                let batch = batch.map_err(|e| e.to_string())?;
+                let items = batch.targets.into_data().iter::<i64>().collect();
+                Ok((items, batch.loss_scale))
+            })
+            .collect()
+    }
+
     #[test]
-    fn a_replica_batch_that_fails_to_decode_is_replaced_by_an_image_that_does() {
-        let batch = |labels: &[usize]| HostBatch {
-            images: vec![0.0; labels.len() * 3],
-            labels: labels.to_vec(),
-            size: 1,
-        };
-        // Items 0-2 fail to decode; item 3 decodes.
-        let load = |indices: &[usize]| {
-            let decoded: Vec<usize> = indices.iter().copied().filter(|&i| i == 3).collect();
-            Ok(batch(&decoded))
-        };
-        let batches = [vec![0, 1], vec![2, 3]];
-        assert_eq!(stand_in(batch(&[]), &batches, load), Ok(batch(&[3])));
-        let nothing = |_: &[usize]| Ok(batch(&[]));
-        assert_eq!(stand_in(batch(&[]), &batches, nothing), Ok(batch(&[])));
+    fn each_replica_counts_its_own_consecutive_failures() {
+        // Replica 0 serves [0, 1], [4, 5] and ends on a failure (5); replica 1 serves
+        // [2, 3], [6, 7] and starts with one (2). Neither has 2 failures in a row.
+        let [a, b] = replicas(&[2, 5], 2);
+        assert_eq!(
+            serve(a.as_ref()),
+            Ok(vec![(vec![0, 1], 0.5), (vec![4], 0.5)])
+        );
+        assert_eq!(
+            serve(b.as_ref()),
+            Ok(vec![(vec![3], 0.5), (vec![6, 7], 0.5)])
+        );
+    }
+
+    #[test]
+    fn the_search_for_a_stand_in_counts_no_failure_twice() {
+        // Replica 1's first batch, [2, 3], fails whole: 2 failures in a row, under the cap of 3.
+        let [_, b] = replicas(&[2, 3], 3);
+        let served = serve(b.as_ref()).expect("2 failures in a row are under the cap");
+        assert_eq!(served.len(), 2, "one batch per step: {served:?}");
+        assert_eq!(served[1], (vec![6, 7], 0.5));
+    }
+
+    #[test]
+    fn a_stand_in_batch_has_no_weight_in_the_gradient() {
+        let [_, b] = replicas(&[2, 3], 100);
+        let served = serve(b.as_ref()).expect("under the cap");
+        let (items, scale) = &served[0];
+        assert_eq!(items.len(), 1, "one readable image stands in: {served:?}");
+        assert!(![2, 3].contains(&items[0]), "{served:?}");
+        assert_eq!(*scale, 0.0, "a stand-in weighs nothing");
+        assert_eq!(served[1], (vec![6, 7], 0.5));
     }
 }

@@ -13,6 +13,7 @@
 
 mod checkpoint;
 pub mod data;
+mod epoch_work;
 mod launch;
 mod loader;
 mod nan_guard;
