@@ -16,32 +16,36 @@ pub fn draw(path: &Path, rows: &[EpochRow]) -> Result<(), Box<dyn std::error::Er
     if rows.is_empty() {
         return Ok(());
     }
-    let tmp = path.with_extension("tmp.png");
-    {
-        let root = BitMapBackend::new(&tmp, (1100, 420)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let (left, right) = root.split_horizontally(550);
-        let max_loss = rows
-            .iter()
-            .flat_map(|r| [r.train_loss, r.val_loss])
-            .filter(|v| v.is_finite())
-            .fold(0.1f64, f64::max);
-        let losses: [Curve; 2] = [
-            ("train", |r| r.train_loss, BLUE),
-            ("val", |r| r.val_loss, RED),
-        ];
-        let accuracies: [Curve; 3] = [
-            ("train top-1", |r| r.train_top1, BLUE),
-            ("val top-1", |r| r.val_top1, RED),
-            ("val top-5", |r| r.val_top5, RGBColor(0, 140, 60)),
-        ];
-        let legend = SeriesLabelPosition::MiddleRight;
-        panel(&left, "loss", max_loss * 1.05, &losses, legend, rows)?;
-        let legend = SeriesLabelPosition::LowerRight;
-        panel(&right, "accuracy", 1.0, &accuracies, legend, rows)?;
-        root.present()?;
-    }
-    std::fs::rename(&tmp, path)?;
+    alexnet::atomic::write_with(path, |tmp| {
+        draw_into(tmp, rows).map_err(|e| std::io::Error::other(e.to_string()))
+    })?;
+    Ok(())
+}
+
+/// Draws the two panels into a new PNG at `path`.
+fn draw_into(path: &Path, rows: &[EpochRow]) -> Result<(), Box<dyn std::error::Error>> {
+    let root = BitMapBackend::new(path, (1100, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(550);
+    let max_loss = rows
+        .iter()
+        .flat_map(|r| [r.train_loss, r.val_loss])
+        .filter(|v| v.is_finite())
+        .fold(0.1f64, f64::max);
+    let losses: [Curve; 2] = [
+        ("train", |r| r.train_loss, BLUE),
+        ("val", |r| r.val_loss, RED),
+    ];
+    let accuracies: [Curve; 3] = [
+        ("train top-1", |r| r.train_top1, BLUE),
+        ("val top-1", |r| r.val_top1, RED),
+        ("val top-5", |r| r.val_top5, RGBColor(0, 140, 60)),
+    ];
+    let legend = SeriesLabelPosition::MiddleRight;
+    panel(&left, "loss", max_loss * 1.05, &losses, legend, rows)?;
+    let legend = SeriesLabelPosition::LowerRight;
+    panel(&right, "accuracy", 1.0, &accuracies, legend, rows)?;
+    root.present()?;
     Ok(())
 }
 
