@@ -24,7 +24,7 @@ use crate::AlexNet;
 mod error;
 mod info;
 pub use error::WeightsError;
-pub use info::{ConfigSource, WeightsInfo};
+pub use info::{ConfigSource, WeightsInfo, metadata_entries};
 
 /// torchvision's state-dict keys and the layers they belong to here (`features` and `classifier`
 /// are `nn.Sequential`s whose indices count the ReLU, pooling and dropout layers too).
@@ -230,8 +230,7 @@ impl AlexNet {
             WeightsFormat::Burnpack => {
                 let mut store = BurnpackStore::from_file(tmp)
                     .auto_extension(false)
-                    .overwrite(true)
-                    .metadata("model", "alexnet");
+                    .overwrite(true);
                 for (key, value) in metadata {
                     store = store.metadata(*key, value.as_str());
                 }
@@ -241,8 +240,7 @@ impl AlexNet {
             WeightsFormat::Safetensors => {
                 let mut store = SafetensorsStore::from_file(tmp)
                     .with_to_adapter(BurnToPyTorchAdapter)
-                    .overwrite(true)
-                    .metadata("model", "alexnet");
+                    .overwrite(true);
                 for (key, value) in metadata {
                     store = store.metadata(*key, value.as_str());
                 }

@@ -93,7 +93,7 @@ pub(crate) fn launch(
     .metric_train_numeric(LearningRateMetric::new())
     .metric_train(nan.clone())
     .with_custom_checkpointers(
-        ModelCheckpointer::new(run_dir, model.config.groups),
+        ModelCheckpointer::new(run_dir, &model.config, &config.classes),
         FileCheckpointer::new(run_dir.join("checkpoint"), "optim"),
         FileCheckpointer::new(run_dir.join("checkpoint"), "scheduler"),
     )
