@@ -23,6 +23,8 @@
 //!   [`AlexNet::load_backbone`] loads all but the classifier head, for fine-tuning.
 //! - [`pretrained`] describes torchvision's published weights ([`AlexNetWeights`]: URL, checksum,
 //!   accuracy, eval transform) and bundles the 1000 ImageNet class names.
+//! - [`atomic`] replaces a file atomically (temporary file, sync, rename), as every file the
+//!   crate writes is replaced.
 //! - [`conv`], [`pool`] and [`linear`] are those layers (from `burn-cnn-kernels`), usable in
 //!   other models.
 //! - With the `optim` feature, `optim::Sgd` is SGD with PyTorch's semantics (momentum,
@@ -40,6 +42,7 @@
 //! let logits: Tensor<2> = model.forward(images); // [2, 10]
 //! ```
 
+pub mod atomic;
 mod autocast;
 mod config;
 #[cfg(feature = "pretrained")]

@@ -16,6 +16,8 @@ use burn::tensor::Device;
 use super::{WeightsError, WeightsFormat};
 use crate::{AlexNet, AlexNetConfig};
 
+/// Metadata key of the model's name (`alexnet`).
+const MODEL_KEY: &str = "model";
 /// Metadata key of the model's configuration (JSON).
 pub(super) const CONFIG_KEY: &str = "alexnet.config";
 /// Metadata key of the class names (a JSON array of strings).
@@ -140,12 +142,18 @@ impl AlexNet {
     }
 }
 
-/// The metadata text of `config` and `classes`, as written into a weights file.
-pub(super) fn metadata_entries(
+/// The metadata (key, text) that [`AlexNet::save_weights`] writes into a weights file for a
+/// model of `config` with `classes`: what makes the file self-describing. For burnpack files
+/// written some other way (a training checkpointer's), so that [`WeightsInfo::read`] and
+/// [`AlexNet::from_file`] read them as they read a saved model.
+pub fn metadata_entries(
     config: &AlexNetConfig,
     classes: Option<&[String]>,
 ) -> Vec<(&'static str, String)> {
-    let mut entries = vec![(CONFIG_KEY, config_to_json(config))];
+    let mut entries = vec![
+        (MODEL_KEY, "alexnet".to_owned()),
+        (CONFIG_KEY, config_to_json(config)),
+    ];
     if let Some(classes) = classes {
         let json = serde_json::to_string(classes).unwrap_or_else(|_| "[]".into());
         entries.push((CLASSES_KEY, json));

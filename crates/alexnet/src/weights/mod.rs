@@ -8,9 +8,8 @@
 //! a [`WeightsError`] names the tensor (and both shapes) and the model is not returned half-loaded.
 //! PyTorch files are read by `burn-store`'s own unpickler, which never runs pickle code.
 
-use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[cfg(feature = "import")]
 use burn::store::PytorchStore;
@@ -25,7 +24,7 @@ use crate::AlexNet;
 mod error;
 mod info;
 pub use error::WeightsError;
-pub use info::{ConfigSource, WeightsInfo};
+pub use info::{ConfigSource, WeightsInfo, metadata_entries};
 
 /// torchvision's state-dict keys and the layers they belong to here (`features` and `classifier`
 /// are `nn.Sequential`s whose indices count the ReLU, pooling and dropout layers too).
@@ -196,51 +195,60 @@ impl AlexNet {
         path: &Path,
         classes: Option<&[String]>,
     ) -> Result<(), WeightsError> {
-        let write_error = |reason: String| WeightsError::Write {
-            path: path.to_path_buf(),
-            reason,
-        };
         let format = WeightsFormat::from_path(path).ok_or_else(|| WeightsError::UnknownFormat {
             path: path.to_path_buf(),
         })?;
-        let tmp = temp_path(path);
+        match format {
+            WeightsFormat::Pytorch => {
+                return Err(WeightsError::ReadOnlyFormat {
+                    path: path.to_path_buf(),
+                });
+            }
+            #[cfg(not(feature = "safetensors"))]
+            WeightsFormat::Safetensors => return Err(format.disabled(path)),
+            _ => {}
+        }
         let metadata = info::metadata_entries(&self.config, classes);
-        let written = match format {
+        crate::atomic::write_with(path, |tmp| {
+            self.save_to(format, tmp, &metadata)
+                .map_err(io::Error::other)
+        })
+        .map_err(|e| WeightsError::Write {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes every parameter to `tmp` in `format` (a writable one), with `metadata`.
+    fn save_to(
+        &self,
+        format: WeightsFormat,
+        tmp: &Path,
+        metadata: &[(&'static str, String)],
+    ) -> Result<(), String> {
+        match format {
             WeightsFormat::Burnpack => {
-                let mut store = BurnpackStore::from_file(&tmp)
+                let mut store = BurnpackStore::from_file(tmp)
                     .auto_extension(false)
-                    .overwrite(true)
-                    .metadata("model", "alexnet");
-                for (key, value) in &metadata {
+                    .overwrite(true);
+                for (key, value) in metadata {
                     store = store.metadata(*key, value.as_str());
                 }
                 self.save_into(&mut store).map_err(|e| e.to_string())
             }
             #[cfg(feature = "safetensors")]
             WeightsFormat::Safetensors => {
-                let mut store = SafetensorsStore::from_file(&tmp)
+                let mut store = SafetensorsStore::from_file(tmp)
                     .with_to_adapter(BurnToPyTorchAdapter)
-                    .overwrite(true)
-                    .metadata("model", "alexnet");
-                for (key, value) in &metadata {
+                    .overwrite(true);
+                for (key, value) in metadata {
                     store = store.metadata(*key, value.as_str());
                 }
                 self.save_into(&mut store).map_err(|e| e.to_string())
             }
-            WeightsFormat::Pytorch => {
-                return Err(WeightsError::ReadOnlyFormat {
-                    path: path.to_path_buf(),
-                });
-            }
             #[allow(unreachable_patterns)]
-            _ => return Err(format.disabled(path)),
-        };
-        let finished = written.and_then(|()| persist(&tmp, path).map_err(|e| e.to_string()));
-        if let Err(reason) = finished {
-            let _ = fs::remove_file(&tmp);
-            return Err(write_error(reason));
+            _ => Err(format!("{format:?} files cannot be written")),
         }
-        Ok(())
     }
 
     /// Every parameter's key (`conv1.weight`, ...) and shape, in Burn's layout.
@@ -310,28 +318,6 @@ fn check_result(
             tensor: tensor.clone(),
             path,
         });
-    }
-    Ok(())
-}
-
-/// A sibling of `path` to write into before the rename.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-/// Syncs `tmp` to disk and renames it over `path`.
-fn persist(tmp: &Path, path: &Path) -> io::Result<()> {
-    fs::File::open(tmp)?.sync_all()?;
-    fs::rename(tmp, path)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        // Make the rename itself durable; not every platform can open a directory.
-        if let Ok(dir) = fs::File::open(dir) {
-            let _ = dir.sync_all();
-        }
     }
     Ok(())
 }

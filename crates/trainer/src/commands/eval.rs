@@ -41,13 +41,7 @@ pub struct EvalReport {
 /// Runs `trainer eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
     let (model_path, config_path) = match (&args.run, &args.weights) {
-        (_, Some(weights)) => (
-            weights.clone(),
-            weights
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join("config.json"),
-        ),
+        (_, Some(weights)) => (weights.clone(), run_config_of(weights)),
         (Some(run), None) => (run.join("model.bpk"), run.join("config.json")),
         (None, None) => return Err(usage("eval needs --run DIR or --weights FILE")),
     };
@@ -102,6 +96,19 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         split,
     };
     print_report(&report, 5.min(num_classes), args.json)
+}
+
+/// The `config.json` of the run that wrote `weights`: the one beside it, or for a checkpoint in a
+/// run's `checkpoint/` folder, the run's.
+fn run_config_of(weights: &Path) -> PathBuf {
+    let dir = weights.parent().unwrap_or(Path::new("."));
+    let beside = dir.join("config.json");
+    match dir.parent() {
+        Some(run) if !beside.is_file() && dir.file_name() == Some("checkpoint".as_ref()) => {
+            run.join("config.json")
+        }
+        _ => beside,
+    }
 }
 
 /// The configuration of the run that wrote the model, with `eval`'s dataset overrides.

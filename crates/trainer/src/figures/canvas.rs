@@ -73,14 +73,15 @@ impl Canvas {
         area.present().map_err(|e| anyhow!("cannot draw text: {e}"))
     }
 
-    /// Saves the canvas as PNG at `path`, through a temporary file beside it, so a reader never
+    /// Saves the canvas as PNG at `path`, atomically ([`alexnet::atomic`]), so a reader never
     /// sees half a picture.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("tmp.png");
-        self.image
-            .save_with_format(&tmp, ImageFormat::Png)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+        alexnet::atomic::write_with(path, |tmp| {
+            self.image
+                .save_with_format(tmp, ImageFormat::Png)
+                .map_err(std::io::Error::other)
+        })
+        .with_context(|| format!("cannot write {}", path.display()))
     }
 }
 
@@ -98,6 +99,23 @@ pub fn thumbnail(image: &RgbImage, side: u32) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_save_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A non-empty directory where the picture should go: the rename fails.
+        let path = dir.path().join("filters.png");
+        std::fs::create_dir(&path).expect("mkdir");
+        std::fs::write(path.join("keep"), "x").expect("write");
+        Canvas::new(4, 4)
+            .save(&path)
+            .expect_err("cannot replace a directory");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("readable")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["filters.png"]);
+    }
 
     #[test]
     fn a_thumbnail_is_the_centre_square() {

@@ -75,7 +75,8 @@ pub fn read_csv(path: &Path) -> Vec<EpochRow> {
         .unwrap_or_default()
 }
 
-/// Rewrites `metrics.csv` with `rows` (on resume: the epochs up to the checkpoint).
+/// Rewrites `metrics.csv` with `rows` (on resume: the epochs up to the checkpoint), atomically
+/// ([`alexnet::atomic`]): a crash leaves the old rows or the new ones, never a truncated file.
 pub fn write_csv(path: &Path, rows: &[EpochRow]) -> std::io::Result<()> {
     let mut text = String::from(CSV_HEADER);
     text.push('\n');
@@ -83,7 +84,7 @@ pub fn write_csv(path: &Path, rows: &[EpochRow]) -> std::io::Result<()> {
         text.push_str(&row.to_csv());
         text.push('\n');
     }
-    std::fs::write(path, text)
+    alexnet::atomic::write(path, text)
 }
 
 /// Appends `row` to `metrics.csv` (with the header when the file is new) and syncs it.
@@ -98,4 +99,37 @@ pub fn append_csv(path: &Path, row: &EpochRow) -> std::io::Result<()> {
     }
     writeln!(file, "{}", row.to_csv())?;
     file.sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn row(epoch: usize) -> EpochRow {
+        EpochRow {
+            epoch,
+            train_loss: 2.0 / epoch as f64,
+            ..EpochRow::default()
+        }
+    }
+
+    #[test]
+    fn rewriting_replaces_the_file_and_never_changes_the_old_one_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("metrics.csv");
+        for epoch in 1..=3 {
+            append_csv(&path, &row(epoch)).expect("append");
+        }
+        let before = std::fs::read_to_string(&path).expect("read");
+        // A reader that opened the file before the rewrite (or a crash during it) must see
+        // the complete old rows, never a truncated file.
+        let mut reader = std::fs::File::open(&path).expect("open");
+        write_csv(&path, &[row(1)]).expect("rewrite");
+        let mut seen = String::new();
+        reader.read_to_string(&mut seen).expect("read old");
+        assert_eq!(seen, before, "the old file was truncated in place");
+        assert_eq!(read_csv(&path), [row(1)]);
+    }
 }

@@ -6,3 +6,4 @@ pub mod logging;
 pub mod metrics;
 mod plot;
 pub mod renderer;
+pub mod terminal;

@@ -22,12 +22,13 @@ use super::parallel::Mode;
 use super::run_dir::last_complete_checkpoint;
 use super::schedule::{Plateau, Schedule};
 use super::setup::{Loaders, Setup};
-use super::watchdog::Watchdog;
+use super::watchdog::{Watchdog, exit_hung};
 use crate::cli::{Opt, Scheduler};
 use crate::config::TrainConfig;
 use crate::output::logging;
 use crate::output::metrics::EpochRow;
 use crate::output::renderer::RunRenderer;
+use crate::output::terminal;
 
 /// Checkpoints kept on disk (the newest complete set survives a kill while the next is written).
 const KEEP_CHECKPOINTS: usize = 2;
@@ -93,7 +94,7 @@ pub(crate) fn launch(
     .metric_train_numeric(LearningRateMetric::new())
     .metric_train(nan.clone())
     .with_custom_checkpointers(
-        ModelCheckpointer::new(run_dir, model.config.groups),
+        ModelCheckpointer::new(run_dir, &model.config, &config.classes),
         FileCheckpointer::new(run_dir.join("checkpoint"), "optim"),
         FileCheckpointer::new(run_dir.join("checkpoint"), "scheduler"),
     )
@@ -107,8 +108,8 @@ pub(crate) fn launch(
         logging::redirect(Some(&run_dir.join("train.log")));
     }
     let optim = build_optimizer(config)?;
-    let watchdog =
-        (setup.devices.mode == Mode::Ddp).then(|| ddp_watchdog(setup, &interrupter, &nan, loaders));
+    let watchdog = (setup.devices.mode == Mode::Ddp)
+        .then(|| ddp_watchdog(setup, &interrupter, &nan, loaders, tui));
     let result = training.launch(Learner::new(model, optim, schedule));
     if let Some(watchdog) = watchdog {
         watchdog.finish();
@@ -177,12 +178,14 @@ fn checkpoint_note(run_dir: &Path) -> String {
     )
 }
 
-/// Ends the process when a DDP run asked to stop does not return (see [`Watchdog`]).
+/// Ends the process when a DDP run asked to stop does not return (see [`Watchdog`]), giving the
+/// terminal back first when Burn's TUI (`tui`) holds it.
 fn ddp_watchdog(
     setup: &Setup,
     interrupter: &Interrupter,
     nan: &NanGuard,
     loaders: &Loaders,
+    tui: bool,
 ) -> Watchdog {
     let (nan, run_dir) = (nan.clone(), setup.run_dir.clone());
     let (train, val) = (loaders.train.clone(), loaders.val.clone());
@@ -200,7 +203,8 @@ fn ddp_watchdog(
             grace.as_secs(),
             checkpoint_note(&run_dir)
         );
-        std::process::exit(crate::cli::report(&err));
+        let restore = || if tui { terminal::restore() } else { Ok(()) };
+        exit_hung(&err, restore, |code| std::process::exit(code));
     })
 }
 

@@ -86,18 +86,10 @@ pub fn last_complete_checkpoint(run_dir: &Path) -> Option<usize> {
     })
 }
 
-/// Writes JSON to a temporary file, syncs it and renames it over `path`.
+/// Writes `value` as pretty JSON to `path`, atomically ([`alexnet::atomic`]).
 pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    let text = serde_json::to_string_pretty(value)?;
-    (|| -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        std::io::Write::write_all(&mut file, text.as_bytes())?;
-        std::io::Write::write_all(&mut file, b"\n")?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })()
-    .with_context(|| format!("cannot write {}", path.display()))
+    let text = serde_json::to_string_pretty(value)? + "\n";
+    alexnet::atomic::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `20261127-213000` (UTC), for default run names.

@@ -3,7 +3,7 @@
 //! a data error) while another has already begun its next step, that one waits in the
 //! all-reduce for ever. Once a stop is requested, the watchdog gives the workers a grace period
 //! to finish, then ends the process with the reason (the checkpoints are written at epoch ends,
-//! so nothing is lost that a stop would have kept).
+//! so nothing is lost that a stop would have kept), giving the terminal back first.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,11 +57,56 @@ impl Watchdog {
     }
 }
 
+/// Ends the process of a hung run: gives the terminal back first (`restore`: Burn's TUI may hold
+/// it in raw mode on the alternate screen, and an exit runs no destructor), so the report lands
+/// on the normal screen, then prints `err` and calls `exit` with its exit code.
+pub fn exit_hung(
+    err: &anyhow::Error,
+    restore: impl FnOnce() -> std::io::Result<()>,
+    exit: impl FnOnce(i32),
+) {
+    let restored = restore();
+    let code = crate::cli::report(err);
+    if let Err(e) = restored {
+        eprintln!("(the terminal could not be restored: {e}; `reset` restores it)");
+    }
+    exit(code);
+}
+
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
     use std::sync::mpsc;
 
     use super::*;
+
+    /// What `exit_hung` did, in order, with `restore` succeeding or not.
+    fn hung_exit(restore_ok: bool) -> Vec<String> {
+        let steps = RefCell::new(Vec::new());
+        exit_hung(
+            &anyhow::anyhow!("a worker waits for ever"),
+            || {
+                steps.borrow_mut().push("restore".to_owned());
+                if restore_ok {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::other("not a terminal"))
+                }
+            },
+            |code| steps.borrow_mut().push(format!("exit {code}")),
+        );
+        steps.into_inner()
+    }
+
+    #[test]
+    fn a_hung_run_gives_the_terminal_back_before_it_exits() {
+        assert_eq!(hung_exit(true), ["restore", "exit 1"]);
+    }
+
+    #[test]
+    fn a_hung_run_exits_even_when_the_terminal_cannot_be_restored() {
+        assert_eq!(hung_exit(false), ["restore", "exit 1"]);
+    }
 
     fn watch(grace_ms: u64) -> (Interrupter, Watchdog, mpsc::Receiver<()>) {
         let interrupter = Interrupter::new();
