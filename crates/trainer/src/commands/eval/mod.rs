@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use alexnet::AlexNet;
+use alexnet::{AlexNet, WeightsInfo};
 use alexnet_data::loader::BatchLoader;
 use alexnet_data::{AugmentConfig, ImageDataset};
 use anyhow::{Context, Result};
@@ -16,6 +16,8 @@ use crate::cli::EvalArgs;
 use crate::cli::usage;
 use crate::config::{TrainConfig, dataset_name, load_run_config};
 use crate::train::data;
+
+mod classes;
 
 /// What `eval` prints (`--json`: as one object).
 #[derive(Debug, Serialize)]
@@ -40,27 +42,12 @@ pub struct EvalReport {
 
 /// Runs `trainer eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    let (model_path, config_path) = match (&args.run, &args.weights) {
-        (_, Some(weights)) => (
-            weights.clone(),
-            weights
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join("config.json"),
-        ),
-        (Some(run), None) => (run.join("model.bpk"), run.join("config.json")),
-        (None, None) => return Err(usage("eval needs --run DIR or --weights FILE")),
-    };
-    if !model_path.is_file() {
-        return Err(usage(format!(
-            "{}: no such model file",
-            model_path.display()
-        )));
-    }
+    let (model_path, config_path) = model_files(args)?;
     let config = run_config(args, &config_path, &model_path)?;
+    let (train, val, classes) = data::open(&config)?;
+    check_classes(&model_path, &config.classes, &classes)?;
     crate::device::configure_gpu(None);
     let device = crate::device::select(args.device.as_deref())?;
-    let (train, val, classes) = data::open(&config)?;
     let num_classes = config.model.num_classes.unwrap_or(classes.len());
     let (set, split) = if args.train_split {
         (train, "train")
@@ -102,6 +89,52 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         split,
     };
     print_report(&report, 5.min(num_classes), args.json)
+}
+
+/// The model file and the `config.json` of the run that wrote it.
+fn model_files(args: &EvalArgs) -> Result<(PathBuf, PathBuf)> {
+    let (model_path, config_path) = match (&args.run, &args.weights) {
+        (_, Some(weights)) => (
+            weights.clone(),
+            weights
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("config.json"),
+        ),
+        (Some(run), None) => (run.join("model.bpk"), run.join("config.json")),
+        (None, None) => return Err(usage("eval needs --run DIR or --weights FILE")),
+    };
+    if !model_path.is_file() {
+        return Err(usage(format!(
+            "{}: no such model file",
+            model_path.display()
+        )));
+    }
+    Ok((model_path, config_path))
+}
+
+/// Refuses a dataset whose classes are not the model's: the class names the model file
+/// records, else those of its run's `config.json`.
+fn check_classes(model_path: &Path, run_classes: &[String], dataset: &[String]) -> Result<()> {
+    let recorded = WeightsInfo::read(model_path)
+        .ok()
+        .and_then(|info| info.classes);
+    let model = recorded.as_deref().unwrap_or(run_classes);
+    if model.is_empty() {
+        log::warn!(
+            "{} records no class names: the dataset's labels are taken as its output indices",
+            model_path.display()
+        );
+        return Ok(());
+    }
+    match classes::first_difference(model, dataset) {
+        None => Ok(()),
+        Some(difference) => Err(usage(format!(
+            "the dataset's classes are not the model's: {difference}; evaluate {} on data with \
+             the classes it was trained on, in the same order",
+            model_path.display()
+        ))),
+    }
 }
 
 /// The configuration of the run that wrote the model, with `eval`'s dataset overrides.
