@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::cli::EvalArgs;
 use crate::cli::usage;
 use crate::config::{TrainConfig, dataset_name, load_run_config};
+use crate::scoring;
 use crate::train::data;
 
 mod classes;
@@ -219,23 +220,16 @@ struct Tally {
 }
 
 impl Tally {
-    /// Scores one output row against its label. The label's rank counts every class that scores
-    /// at least as high as the label, other than the label itself, so a tie is not a hit; a row
-    /// holding a NaN or an infinity is a miss and is counted as non-finite.
+    /// Scores one output row against its label with [`scoring::top_k`]; a row holding a NaN or
+    /// an infinity is a miss and is counted as non-finite.
     fn add(&mut self, row: &[f32], label: usize, k: usize) {
         self.images += 1;
-        if !row.iter().all(|p| p.is_finite()) {
+        let Some(top) = scoring::top_k(row, k) else {
             self.non_finite += 1;
             return;
-        }
-        let target = row[label];
-        let rank = row
-            .iter()
-            .enumerate()
-            .filter(|&(i, &p)| i != label && p >= target)
-            .count();
-        self.top1 += usize::from(rank == 0);
-        self.topk += usize::from(rank < k);
+        };
+        self.top1 += usize::from(top.first() == Some(&label));
+        self.topk += usize::from(top.contains(&label));
     }
 }
 
@@ -293,10 +287,22 @@ mod tests {
     }
 
     #[test]
-    fn constant_outputs_hit_nothing() {
-        let row: &[f32] = &[0.25; 4];
-        let tally = score(&[row, row, row], &[0, 1, 3], 2);
-        assert_eq!((tally.top1, tally.topk, tally.non_finite), (0, 0, 0));
+    fn tied_classes_go_to_the_lowest_index() {
+        // A dead network's all-zero rows predict class 0, as torch.argmax does; top-2 is [0, 1].
+        let zeros: &[f32] = &[0.0; 4];
+        let tally = score(&[zeros, zeros, zeros], &[0, 1, 3], 2);
+        assert_eq!((tally.top1, tally.topk), (1, 2));
+    }
+
+    #[test]
+    fn the_shared_rows_score_as_the_rule_says() {
+        use crate::scoring::fixture::{LABELS, NON_FINITE, ROWS, TOP1_HITS, TOP2_HITS};
+        let rows: Vec<&[f32]> = ROWS.iter().map(|r| &r[..]).collect();
+        let tally = score(&rows, &LABELS, 2);
+        assert_eq!(
+            (tally.top1, tally.topk, tally.non_finite),
+            (TOP1_HITS, TOP2_HITS, NON_FINITE)
+        );
     }
 
     #[test]
@@ -317,10 +323,12 @@ mod tests {
     }
 
     #[test]
-    fn classes_tied_with_the_label_push_it_out_of_the_top_k() {
-        // Ten-crop averages leave many classes at exactly 0.0: the label at 0.0 is no top-5 hit.
+    fn classes_tied_at_zero_fill_the_top_k_by_index() {
+        // Ten-crop averages leave many classes at exactly 0.0: those at the lowest indices fill
+        // the top 5 first.
         let row: &[f32] = &[0.6, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
         assert_eq!(score(&[row], &[5], 5).topk, 0);
+        assert_eq!(score(&[row], &[4], 5).topk, 1);
         assert_eq!(score(&[row], &[1], 5).topk, 1);
         assert_eq!(score(&[row], &[0], 5).top1, 1);
     }
