@@ -17,6 +17,7 @@ mod device;
 mod figures;
 mod inference;
 mod output;
+mod scoring;
 mod train;
 
 use std::process::ExitCode;

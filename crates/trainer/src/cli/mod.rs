@@ -64,7 +64,7 @@ pub struct EvalArgs {
     /// Dataset (default: the run's).
     #[arg(long, value_enum)]
     pub dataset: Option<DatasetKind>,
-    /// Dataset root (default: the run's).
+    /// Dataset root (default: the run's); its classes must be the model's, in the same order.
     #[arg(long, env = "ALEXNET_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Evaluate on the training split instead of val.

@@ -26,6 +26,7 @@ use super::results::{Class, Prediction};
 use crate::cli::usage;
 use crate::cli::{Arch, ModelArgs};
 use crate::config::load_run_config;
+use crate::scoring;
 
 /// A loaded model with what it needs around it.
 pub struct Classifier {
@@ -196,19 +197,28 @@ impl Classifier {
                 .map(|path| self.read(path).map_err(|e| e.to_string()))
                 .collect();
             let ok: Vec<&Vec<f32>> = pixels.iter().filter_map(|p| p.as_ref().ok()).collect();
-            let probs = if ok.is_empty() {
-                Vec::new()
+            let (logits, probs) = if ok.is_empty() {
+                (Vec::new(), Vec::new())
             } else {
                 let x = self.batch(ok, device); // [N, 3, S, S]
-                values(softmax(self.model.forward(x), 1))? // [N, classes]
+                let logits = self.model.forward(x); // [N, classes]
+                (values(logits.clone())?, values(softmax(logits, 1))?)
             };
-            let mut rows = probs.chunks(self.classes.len());
+            let n = self.classes.len();
+            let mut rows = logits.chunks(n).zip(probs.chunks(n));
             for (path, pixels) in chunk.iter().zip(pixels) {
                 let image = path.to_string_lossy().into_owned();
-                out.push(match pixels {
-                    Ok(_) => Prediction {
+                let ranked = match pixels {
+                    Ok(_) => {
+                        let (logits, probs) = rows.next().context("one output row per image")?;
+                        ranked(&self.classes, logits, probs, top_k)
+                    }
+                    Err(error) => Err(error),
+                };
+                out.push(match ranked {
+                    Ok(top_k) => Prediction {
                         image,
-                        top_k: self.top_k(rows.next().context("one output row per image")?, top_k),
+                        top_k,
                         error: None,
                     },
                     Err(error) => Prediction {
@@ -221,21 +231,26 @@ impl Classifier {
         }
         Ok(out)
     }
+}
 
-    fn top_k(&self, row: &[f32], k: usize) -> Vec<Class> {
-        let mut order: Vec<usize> = (0..row.len()).collect();
-        // Highest probability first; ties by index, like torch.topk on CPU.
-        order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
-        order
-            .into_iter()
-            .take(k)
-            .map(|i| Class {
-                index: i,
-                label: self.classes[i].clone(),
-                prob: row[i],
-            })
-            .collect()
-    }
+/// The `k` first classes of an output row (its logits, which [`scoring::top_k`] ranks, and their
+/// softmax probabilities), or why there are none.
+fn ranked(
+    classes: &[String],
+    logits: &[f32],
+    probs: &[f32],
+    k: usize,
+) -> Result<Vec<Class>, String> {
+    let top = scoring::top_k(logits, k)
+        .ok_or_else(|| "the model's output holds a NaN or an infinity".to_owned())?;
+    Ok(top
+        .into_iter()
+        .map(|i| Class {
+            index: i,
+            label: classes[i].clone(),
+            prob: probs[i],
+        })
+        .collect())
 }
 
 /// A tensor's values as f32, whatever its float type.
@@ -246,4 +261,22 @@ pub fn values<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
         .try_into_vec::<f32>()
         .map_err(|e| anyhow::anyhow!("{e:?}"))
         .context("cannot read the model's output")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ranked;
+    use crate::scoring::fixture::{ROWS, TOP2};
+
+    #[test]
+    fn predict_ranks_the_shared_rows_as_the_rule_says() {
+        let classes: Vec<String> = (0..4).map(|i| format!("c{i}")).collect();
+        for (row, want) in ROWS.iter().zip(TOP2) {
+            let got = ranked(&classes, row, &[0.25; 4], 2);
+            let got = got
+                .ok()
+                .map(|top| top.iter().map(|c| c.index).collect::<Vec<_>>());
+            assert_eq!(got, want.map(Vec::from), "{row:?}");
+        }
+    }
 }

@@ -12,10 +12,11 @@ use alexnet::optim::SgdConfig;
 use anyhow::{Result, anyhow};
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::train::checkpoint::{FileCheckpointer, KeepLastNCheckpoints};
-use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric, TopKAccuracyMetric};
+use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::renderer::default_renderer;
 use burn::train::{Interrupter, Learner, SupervisedTraining, TrainingError};
 
+use super::accuracy::Accuracy;
 use super::checkpoint::ModelCheckpointer;
 use super::nan_guard::NanGuard;
 use super::parallel::Mode;
@@ -89,8 +90,8 @@ pub(crate) fn launch(
         Arc::new(loaders.train.clone()),
         Arc::new(loaders.val.clone()),
     )
-    .metrics((AccuracyMetric::new(), LossMetric::new()))
-    .metric_valid_numeric(TopKAccuracyMetric::new(5.min(setup.num_classes)))
+    .metrics((Accuracy::top1(), LossMetric::new()))
+    .metric_valid_numeric(Accuracy::top_k(5.min(setup.num_classes)))
     .metric_train_numeric(LearningRateMetric::new())
     .metric_train(nan.clone())
     .with_custom_checkpointers(

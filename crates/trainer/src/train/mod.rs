@@ -11,6 +11,7 @@
 //! [`build_loaders`], [`launch`](fn@launch) (burn-train) and [`finish`] (the model file and the
 //! summary).
 
+mod accuracy;
 mod checkpoint;
 pub mod data;
 mod epoch_work;

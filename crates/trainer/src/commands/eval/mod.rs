@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use alexnet::AlexNet;
+use alexnet::{AlexNet, WeightsInfo};
 use alexnet_data::loader::BatchLoader;
 use alexnet_data::{AugmentConfig, ImageDataset};
 use anyhow::{Context, Result};
@@ -15,7 +15,10 @@ use serde::Serialize;
 use crate::cli::EvalArgs;
 use crate::cli::usage;
 use crate::config::{TrainConfig, dataset_name, load_run_config};
+use crate::scoring;
 use crate::train::data;
+
+mod classes;
 
 /// What `eval` prints (`--json`: as one object).
 #[derive(Debug, Serialize)]
@@ -40,21 +43,12 @@ pub struct EvalReport {
 
 /// Runs `trainer eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    let (model_path, config_path) = match (&args.run, &args.weights) {
-        (_, Some(weights)) => (weights.clone(), run_config_of(weights)),
-        (Some(run), None) => (run.join("model.bpk"), run.join("config.json")),
-        (None, None) => return Err(usage("eval needs --run DIR or --weights FILE")),
-    };
-    if !model_path.is_file() {
-        return Err(usage(format!(
-            "{}: no such model file",
-            model_path.display()
-        )));
-    }
+    let (model_path, config_path) = model_files(args)?;
     let config = run_config(args, &config_path, &model_path)?;
+    let (train, val, classes) = data::open(&config)?;
+    check_classes(&model_path, &config.classes, &classes)?;
     crate::device::configure_gpu(None);
     let device = crate::device::select(args.device.as_deref())?;
-    let (train, val, classes) = data::open(&config)?;
     let num_classes = config.model.num_classes.unwrap_or(classes.len());
     let (set, split) = if args.train_split {
         (train, "train")
@@ -108,6 +102,46 @@ fn run_config_of(weights: &Path) -> PathBuf {
             run.join("config.json")
         }
         _ => beside,
+    }
+}
+
+/// The model file and the `config.json` of the run that wrote it.
+fn model_files(args: &EvalArgs) -> Result<(PathBuf, PathBuf)> {
+    let (model_path, config_path) = match (&args.run, &args.weights) {
+        (_, Some(weights)) => (weights.clone(), run_config_of(weights)),
+        (Some(run), None) => (run.join("model.bpk"), run.join("config.json")),
+        (None, None) => return Err(usage("eval needs --run DIR or --weights FILE")),
+    };
+    if !model_path.is_file() {
+        return Err(usage(format!(
+            "{}: no such model file",
+            model_path.display()
+        )));
+    }
+    Ok((model_path, config_path))
+}
+
+/// Refuses a dataset whose classes are not the model's: the class names the model file
+/// records, else those of its run's `config.json`.
+fn check_classes(model_path: &Path, run_classes: &[String], dataset: &[String]) -> Result<()> {
+    let recorded = WeightsInfo::read(model_path)
+        .ok()
+        .and_then(|info| info.classes);
+    let model = recorded.as_deref().unwrap_or(run_classes);
+    if model.is_empty() {
+        log::warn!(
+            "{} records no class names: the dataset's labels are taken as its output indices",
+            model_path.display()
+        );
+        return Ok(());
+    }
+    match classes::first_difference(model, dataset) {
+        None => Ok(()),
+        Some(difference) => Err(usage(format!(
+            "the dataset's classes are not the model's: {difference}; evaluate {} on data with \
+             the classes it was trained on, in the same order",
+            model_path.display()
+        ))),
     }
 }
 
@@ -193,23 +227,16 @@ struct Tally {
 }
 
 impl Tally {
-    /// Scores one output row against its label. The label's rank counts every class that scores
-    /// at least as high as the label, other than the label itself, so a tie is not a hit; a row
-    /// holding a NaN or an infinity is a miss and is counted as non-finite.
+    /// Scores one output row against its label with [`scoring::top_k`]; a row holding a NaN or
+    /// an infinity is a miss and is counted as non-finite.
     fn add(&mut self, row: &[f32], label: usize, k: usize) {
         self.images += 1;
-        if !row.iter().all(|p| p.is_finite()) {
+        let Some(top) = scoring::top_k(row, k) else {
             self.non_finite += 1;
             return;
-        }
-        let target = row[label];
-        let rank = row
-            .iter()
-            .enumerate()
-            .filter(|&(i, &p)| i != label && p >= target)
-            .count();
-        self.top1 += usize::from(rank == 0);
-        self.topk += usize::from(rank < k);
+        };
+        self.top1 += usize::from(top.first() == Some(&label));
+        self.topk += usize::from(top.contains(&label));
     }
 }
 
@@ -267,10 +294,22 @@ mod tests {
     }
 
     #[test]
-    fn constant_outputs_hit_nothing() {
-        let row: &[f32] = &[0.25; 4];
-        let tally = score(&[row, row, row], &[0, 1, 3], 2);
-        assert_eq!((tally.top1, tally.topk, tally.non_finite), (0, 0, 0));
+    fn tied_classes_go_to_the_lowest_index() {
+        // A dead network's all-zero rows predict class 0, as torch.argmax does; top-2 is [0, 1].
+        let zeros: &[f32] = &[0.0; 4];
+        let tally = score(&[zeros, zeros, zeros], &[0, 1, 3], 2);
+        assert_eq!((tally.top1, tally.topk), (1, 2));
+    }
+
+    #[test]
+    fn the_shared_rows_score_as_the_rule_says() {
+        use crate::scoring::fixture::{LABELS, NON_FINITE, ROWS, TOP1_HITS, TOP2_HITS};
+        let rows: Vec<&[f32]> = ROWS.iter().map(|r| &r[..]).collect();
+        let tally = score(&rows, &LABELS, 2);
+        assert_eq!(
+            (tally.top1, tally.topk, tally.non_finite),
+            (TOP1_HITS, TOP2_HITS, NON_FINITE)
+        );
     }
 
     #[test]
@@ -291,10 +330,12 @@ mod tests {
     }
 
     #[test]
-    fn classes_tied_with_the_label_push_it_out_of_the_top_k() {
-        // Ten-crop averages leave many classes at exactly 0.0: the label at 0.0 is no top-5 hit.
+    fn classes_tied_at_zero_fill_the_top_k_by_index() {
+        // Ten-crop averages leave many classes at exactly 0.0: those at the lowest indices fill
+        // the top 5 first.
         let row: &[f32] = &[0.6, 0.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
         assert_eq!(score(&[row], &[5], 5).topk, 0);
+        assert_eq!(score(&[row], &[4], 5).topk, 1);
         assert_eq!(score(&[row], &[1], 5).topk, 1);
         assert_eq!(score(&[row], &[0], 5).top1, 1);
     }
