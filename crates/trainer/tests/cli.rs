@@ -400,3 +400,26 @@ fn a_resume_refuses_flags_that_change_what_its_checkpoint_and_schedule_mean() {
         assert_eq!(files(&run), before, "{flags:?} changed the run");
     }
 }
+
+#[test]
+fn a_run_refused_for_its_weights_leaves_its_directory_free_for_the_corrected_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = [tiny(), vec!["--epochs", "1", "--synthetic-train", "64"]].concat();
+    let good_run = dir.path().join("good");
+    train(dir.path(), &good_run, &args);
+    let garbage = dir.path().join("garbage.bpk");
+    std::fs::write(&garbage, b"not a weights file").expect("write");
+    let run = dir.path().join("run");
+    let out = trainer(dir.path())
+        .args(&args)
+        .arg("--weights")
+        .arg(&garbage)
+        .arg("--output-dir")
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("garbage.bpk"), "{}", stderr(&out));
+    let good = good_run.join("model.bpk").to_string_lossy().into_owned();
+    train(dir.path(), &run, &[args, vec!["--weights", &good]].concat());
+}

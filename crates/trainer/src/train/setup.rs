@@ -46,8 +46,8 @@ pub(crate) struct Loaders {
     pub(crate) val: EpochLoader,
 }
 
-/// Resolves the configuration, checks it against the data and a resumed run's, writes
-/// `config.json`, and trims `metrics.csv` to the epochs a resume keeps.
+/// Resolves the configuration, checks it against the data and a resumed run's, and reads the
+/// `metrics.csv` rows a resume keeps; writes nothing (see [`write_run_dir`]).
 pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     let (run_dir, saved) = prepare_run_dir(args)?;
     let mut config = TrainConfig::resolve(args, saved.clone())?;
@@ -81,13 +81,6 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     }
     config.model.num_classes = Some(num_classes);
     config.classes = classes;
-    std::fs::create_dir_all(&run_dir).map_err(|e| {
-        usage(format!(
-            "cannot create --output-dir {}: {e}",
-            run_dir.display()
-        ))
-    })?;
-    write_json_atomic(&run_dir.join("config.json"), &config)?;
     let resume_from = args
         .resume
         .then(|| last_complete_checkpoint(&run_dir))
@@ -97,7 +90,6 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
         .into_iter()
         .filter(|r| r.epoch <= resume_from.unwrap_or(0))
         .collect();
-    write_csv(&csv, &rows).with_context(|| format!("cannot write {}", csv.display()))?;
     let setup = Setup {
         config,
         run_dir,
@@ -112,6 +104,21 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     };
     log_start(&setup, args.resume);
     Ok(setup)
+}
+
+/// Writes the run directory once every check has passed: `config.json`, and `metrics.csv`
+/// trimmed to the epochs a resume keeps.
+pub(crate) fn write_run_dir(setup: &Setup) -> Result<()> {
+    let run_dir = &setup.run_dir;
+    std::fs::create_dir_all(run_dir).map_err(|e| {
+        usage(format!(
+            "cannot create --output-dir {}: {e}",
+            run_dir.display()
+        ))
+    })?;
+    write_json_atomic(&run_dir.join("config.json"), &setup.config)?;
+    let csv = run_dir.join("metrics.csv");
+    write_csv(&csv, &setup.rows).with_context(|| format!("cannot write {}", csv.display()))
 }
 
 /// The run's devices, with the GPU runtime's settings and the precision applied; a device list
