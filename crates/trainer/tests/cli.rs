@@ -123,7 +123,10 @@ fn check_eval_reproduces(cwd: &Path, run: &Path, top1: f64, top5: f64) {
 fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("run");
+    // The step schedule does not depend on the epoch count, so a resume may change it.
     let args = [
+        "--lr-scheduler",
+        "step",
         "--epochs",
         "5",
         "--synthetic-train",
@@ -346,4 +349,77 @@ fn a_diverging_run_stops_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("loss became"), "{}", stderr(&out));
     assert!(!run.join("model.bpk").exists());
+}
+
+#[test]
+fn a_resume_refuses_flags_that_change_what_its_checkpoint_and_schedule_mean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("run");
+    let data = ["--synthetic-train", "64", "--synthetic-val", "32"];
+    train(
+        dir.path(),
+        &run,
+        &[tiny(), data.to_vec(), vec!["--epochs", "1"]].concat(),
+    );
+    let files = |run: &Path| {
+        ["config.json", "metrics.csv"].map(|f| std::fs::read(run.join(f)).expect("run file"))
+    };
+    let before = files(&run);
+    // Each change, and what the refusal names: the flag, the run's value and the new one.
+    let cases: [(&[&str], [&str; 3]); 9] = [
+        (&["-b", "16"], ["--batch-size", "32", "16"]),
+        (&["--width", "0.5"], ["--width", "0.25", "0.5"]),
+        (&["--num-classes", "12"], ["--num-classes", "10", "12"]),
+        (&["--image-size", "71"], ["--image-size", "67", "71"]),
+        (
+            &["--arch", "torchvision"],
+            ["--arch", "standard", "torchvision"],
+        ),
+        (&["--opt", "sgd"], ["--opt", "adamw", "sgd"]),
+        (&["--lr", "0.01"], ["--lr", "0.002", "0.01"]),
+        // The cosine schedule spans the run's epochs: more of them would raise the rate.
+        (&["--epochs", "3"], ["--epochs", "1", "3"]),
+        (
+            &["--synthetic-train", "96"],
+            ["--synthetic-train", "64", "96"],
+        ),
+    ];
+    for (flags, needles) in cases {
+        let out = trainer(dir.path())
+            .arg("--resume")
+            .args(flags)
+            .arg("--output-dir")
+            .arg(&run)
+            .output()
+            .expect("runs");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
+        for needle in needles {
+            assert!(err.contains(needle), "{flags:?}: no {needle} in {err}");
+        }
+        assert_eq!(files(&run), before, "{flags:?} changed the run");
+    }
+}
+
+#[test]
+fn a_run_refused_for_its_weights_leaves_its_directory_free_for_the_corrected_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = [tiny(), vec!["--epochs", "1", "--synthetic-train", "64"]].concat();
+    let good_run = dir.path().join("good");
+    train(dir.path(), &good_run, &args);
+    let garbage = dir.path().join("garbage.bpk");
+    std::fs::write(&garbage, b"not a weights file").expect("write");
+    let run = dir.path().join("run");
+    let out = trainer(dir.path())
+        .args(&args)
+        .arg("--weights")
+        .arg(&garbage)
+        .arg("--output-dir")
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("garbage.bpk"), "{}", stderr(&out));
+    let good = good_run.join("model.bpk").to_string_lossy().into_owned();
+    train(dir.path(), &run, &[args, vec!["--weights", &good]].concat());
 }

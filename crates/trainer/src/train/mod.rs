@@ -7,7 +7,8 @@
 //! the skipped-file list. Also `--resume` from the last complete checkpoint of a run.
 //!
 //! [`run`] goes through stages that each hand the next a small value: [`set_up`] (the
-//! configuration, the run directory and the data), [`build_model`], [`build_schedule`],
+//! configuration, the run directory and the data), [`build_model`], [`write_run_dir`] (once
+//! every check has passed), [`build_schedule`],
 //! [`build_loaders`], [`launch`](fn@launch) (burn-train) and [`finish`] (the model file and the
 //! summary).
 
@@ -39,7 +40,7 @@ use self::data::SharedDataset;
 use self::launch::launch;
 use self::loader::EpochLoader;
 use self::schedule::{Plateau, Schedule, SharedFactor};
-use self::setup::{Loaders, Setup, set_up};
+use self::setup::{Loaders, Setup, set_up, write_run_dir};
 use self::summary::finish;
 use crate::cli::{TrainArgs, usage};
 
@@ -52,6 +53,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
     let ad = setup.device.clone().autodiff();
     let model = build_model(&setup, &ad)?;
+    write_run_dir(&setup)?;
     let (schedule, plateau) = build_schedule(&setup);
     let loaders = build_loaders(&setup, &ad)?;
     let trained = launch(&setup, model, schedule, plateau, &loaders)?;

@@ -46,8 +46,8 @@ pub(crate) struct Loaders {
     pub(crate) val: EpochLoader,
 }
 
-/// Resolves the configuration, checks it against the data and a resumed run's, writes
-/// `config.json`, and trims `metrics.csv` to the epochs a resume keeps.
+/// Resolves the configuration, checks it against the data and a resumed run's, and reads the
+/// `metrics.csv` rows a resume keeps; writes nothing (see [`write_run_dir`]).
 pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     let (run_dir, saved) = prepare_run_dir(args)?;
     let mut config = TrainConfig::resolve(args, saved.clone())?;
@@ -81,13 +81,6 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     }
     config.model.num_classes = Some(num_classes);
     config.classes = classes;
-    std::fs::create_dir_all(&run_dir).map_err(|e| {
-        usage(format!(
-            "cannot create --output-dir {}: {e}",
-            run_dir.display()
-        ))
-    })?;
-    write_json_atomic(&run_dir.join("config.json"), &config)?;
     let resume_from = args
         .resume
         .then(|| last_complete_checkpoint(&run_dir))
@@ -97,7 +90,6 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
         .into_iter()
         .filter(|r| r.epoch <= resume_from.unwrap_or(0))
         .collect();
-    write_csv(&csv, &rows).with_context(|| format!("cannot write {}", csv.display()))?;
     let setup = Setup {
         config,
         run_dir,
@@ -112,6 +104,21 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     };
     log_start(&setup, args.resume);
     Ok(setup)
+}
+
+/// Writes the run directory once every check has passed: `config.json`, and `metrics.csv`
+/// trimmed to the epochs a resume keeps.
+pub(crate) fn write_run_dir(setup: &Setup) -> Result<()> {
+    let run_dir = &setup.run_dir;
+    std::fs::create_dir_all(run_dir).map_err(|e| {
+        usage(format!(
+            "cannot create --output-dir {}: {e}",
+            run_dir.display()
+        ))
+    })?;
+    write_json_atomic(&run_dir.join("config.json"), &setup.config)?;
+    let csv = run_dir.join("metrics.csv");
+    write_csv(&csv, &setup.rows).with_context(|| format!("cannot write {}", csv.display()))
 }
 
 /// The run's devices, with the GPU runtime's settings and the precision applied; a device list
@@ -129,13 +136,10 @@ fn open_devices(config: &mut TrainConfig) -> Result<DeviceSet> {
     Ok(devices)
 }
 
-/// What a resume cannot change: the variant, and the number of devices (the global batch, and
-/// with it the schedule's steps per epoch).
+/// What a resume cannot change: the number of devices (the global batch, and with it the
+/// schedule's steps per epoch), and [`fixed_on_resume`]'s keys.
 fn check_resume(saved: Option<&TrainConfig>, config: &TrainConfig) -> Result<()> {
     let Some(saved) = saved else { return Ok(()) };
-    if saved.model.arch != config.model.arch {
-        return Err(usage("--resume cannot change --arch of a run"));
-    }
     let replicas = |c: &TrainConfig| c.devices.len().max(1);
     if replicas(saved) != replicas(config) {
         return Err(usage(format!(
@@ -145,7 +149,60 @@ fn check_resume(saved: Option<&TrainConfig>, config: &TrainConfig) -> Result<()>
             replicas(config)
         )));
     }
-    Ok(())
+    let (old, new) = (serde_json::to_value(saved)?, serde_json::to_value(config)?);
+    let changed: Vec<String> = fixed_on_resume(saved)
+        .into_iter()
+        .filter(|key| old[key] != new[key])
+        .map(|key| {
+            let flag = key.replace('_', "-");
+            format!("--{flag} {} to {}", plain(&old[key]), plain(&new[key]))
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "--resume cannot change what the run's checkpoints and schedule mean ({}); start a new \
+         run in another --output-dir (--weights RUN/model.bpk starts it from this one's model)",
+        changed.join(", ")
+    )))
+}
+
+/// The `config.json` keys a resume keeps: the data that sets the steps per epoch, the
+/// parameters' shapes, the optimiser whose state the checkpoint holds, and the schedule; the
+/// epochs too when the cosine schedule spans them.
+fn fixed_on_resume(saved: &TrainConfig) -> Vec<&'static str> {
+    let mut keys = vec![
+        "dataset",
+        "imagenette_noise",
+        "synthetic_train",
+        "batch_size",
+        "arch",
+        "image_size",
+        "num_classes",
+        "width",
+        "freeze_features",
+        "opt",
+        "lr",
+        "momentum",
+        "wd",
+        "lr_scheduler",
+        "lr_step_size",
+        "lr_gamma",
+        "warmup_epochs",
+        "plateau_patience",
+    ];
+    if saved.schedule.lr_scheduler == crate::cli::Scheduler::Cosine {
+        keys.push("epochs");
+    }
+    keys
+}
+
+/// A configuration value as a user types it (strings without quotes).
+fn plain(value: &serde_json::Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 /// Says what the run is about to do.
