@@ -423,3 +423,92 @@ fn a_run_refused_for_its_weights_leaves_its_directory_free_for_the_corrected_com
     let good = good_run.join("model.bpk").to_string_lossy().into_owned();
     train(dir.path(), &run, &[args, vec!["--weights", &good]].concat());
 }
+
+#[test]
+fn an_sgd_run_resumed_after_epoch_1_trains_as_an_uninterrupted_one() {
+    // A warm-up that spans the resume and a step every epoch: the resumed epochs' learning rates
+    // follow from the restored step count, and their updates from the restored momentum. Without
+    // dropout (whose masks come from the device's generator, seeded once per process) the two
+    // runs must agree bit for bit.
+    let args = [
+        "--opt",
+        "sgd",
+        "--lr",
+        "0.02",
+        "--momentum",
+        "0.9",
+        "--lr-scheduler",
+        "step",
+        "--lr-step-size",
+        "1",
+        "--lr-gamma",
+        "0.5",
+        "--warmup-epochs",
+        "2",
+        "--synthetic-train",
+        "320",
+        "--synthetic-val",
+        "64",
+    ];
+    let mut base = [tiny(), args.to_vec()].concat();
+    let dropout = base
+        .iter()
+        .position(|&a| a == "--dropout")
+        .expect("--dropout");
+    base[dropout + 1] = "0";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let whole = dir.path().join("whole");
+    let split = dir.path().join("split");
+    train(
+        dir.path(),
+        &whole,
+        &[base.clone(), vec!["--epochs", "3"]].concat(),
+    );
+    train(dir.path(), &split, &[base, vec!["--epochs", "1"]].concat());
+    let out = trainer(dir.path())
+        .args(["--resume", "--epochs", "3", "--output-dir"])
+        .arg(&split)
+        .output()
+        .expect("resumes");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    assert_eq!(csv_column(&split, "lr"), csv_column(&whole, "lr"));
+    assert_eq!(
+        csv_column(&split, "train_loss"),
+        csv_column(&whole, "train_loss")
+    );
+    // The momentum buffers after the first resumed epoch and after the last (keyed by each
+    // process's own parameter ids, so compared as sets of values), and the final weights.
+    for file in ["checkpoint/optim-2.bpk", "checkpoint/optim-3.bpk"] {
+        let (a, b) = (bpk_values(&whole.join(file)), bpk_values(&split.join(file)));
+        assert_eq!(a.len(), 16, "{file}: one momentum buffer per parameter");
+        assert!(a == b, "{file}: the momentum differs after the resume");
+    }
+    let (a, b) = (
+        bpk_tensors(&whole.join("model.bpk")),
+        bpk_tensors(&split.join("model.bpk")),
+    );
+    assert_eq!(a.len(), 16);
+    assert!(a == b, "the weights differ after the resume");
+}
+
+/// The tensors of a burnpack file as raw bytes, sorted (their names left out).
+fn bpk_values(path: &Path) -> Vec<Vec<u8>> {
+    let mut values: Vec<Vec<u8>> = bpk_tensors(path).into_values().collect();
+    values.sort();
+    values
+}
+
+/// One column of a run's `metrics.csv`, as written.
+fn csv_column(run: &Path, column: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(run.join("metrics.csv")).expect("metrics.csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let i = header
+        .iter()
+        .position(|&c| c == column)
+        .unwrap_or_else(|| panic!("no column {column} in {header:?}"));
+    lines
+        .map(|l| l.split(',').nth(i).expect("cell").to_string())
+        .collect()
+}
