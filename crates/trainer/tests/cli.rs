@@ -188,13 +188,9 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
 
 /// Every tensor of a burnpack file, by name, as raw bytes.
 fn bpk_tensors(path: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let reader = burn::store::burn_pack::Reader::from_file_exact(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    reader
-        .into_tensors()
-        .expect("tensors")
+    common::bpk_tensors(path)
         .into_iter()
-        .map(|t| (t.name.clone(), t.to_bytes().expect("bytes").to_vec()))
+        .map(|(name, t)| (name, t.to_bytes().expect("bytes").to_vec()))
         .collect()
 }
 

@@ -193,15 +193,11 @@ fn two_cpu_replicas_stop_on_a_diverging_loss_and_follow_the_plateau_schedule() {
 
 /// Every tensor of a burnpack file, by name, as f32 values.
 fn weights(path: &Path) -> std::collections::BTreeMap<String, Vec<f32>> {
-    let reader = burn::store::burn_pack::Reader::from_file_exact(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    reader
-        .into_tensors()
-        .expect("tensors")
+    common::bpk_tensors(path)
         .into_iter()
-        .map(|t| {
+        .map(|(name, t)| {
             let data = burn::store::bridge::to_data(&t).expect("data");
-            (t.name.clone(), data.iter::<f32>().collect())
+            (name, data.iter::<f32>().collect())
         })
         .collect()
 }

@@ -97,3 +97,13 @@ pub fn kill_after_epoch_2(cwd: &Path, run: &Path, args: &[&str]) {
     child.wait().expect("reaped");
     assert!(!run.join("summary.json").exists(), "killed before the end");
 }
+
+/// Every tensor of a burnpack file, by name.
+pub fn bpk_tensors(
+    path: &Path,
+) -> std::collections::BTreeMap<String, burn::store::burn_pack::Tensor> {
+    let reader = burn::store::burn_pack::Reader::from_file_exact(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let tensors = reader.into_tensors().expect("tensors");
+    tensors.into_iter().map(|t| (t.name.clone(), t)).collect()
+}
