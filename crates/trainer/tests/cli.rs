@@ -138,12 +138,7 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
 
     // Resumed with nothing left to train, the run's model is the restored state itself (with
     // `--epochs 1`, a resume that started afresh would train one epoch and differ).
-    let out = trainer(dir.path())
-        .args(["--resume", "--epochs", "1", "--output-dir"])
-        .arg(&run)
-        .output()
-        .expect("resumes");
-    assert!(out.status.success(), "{}", stderr(&out));
+    train(dir.path(), &run, &["--resume", "--epochs", "1"]);
     let from = summary(&run)["resumed_from"]
         .as_u64()
         .expect("resumed_from");
@@ -156,12 +151,7 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
     );
     let optim_before = adam_steps(&run.join(format!("checkpoint/optim-{from}.bpk")));
 
-    let out = trainer(dir.path())
-        .args(["--resume", "--epochs", "5", "--output-dir"])
-        .arg(&run)
-        .output()
-        .expect("resumes");
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = train(dir.path(), &run, &["--resume", "--epochs", "5"]);
     let log = stderr(&out);
     let s = summary(&run);
     let from = s["resumed_from"].as_u64().expect("resumed_from");
@@ -461,12 +451,7 @@ fn an_sgd_run_resumed_after_epoch_1_trains_as_an_uninterrupted_one() {
         &[base.clone(), vec!["--epochs", "3"]].concat(),
     );
     train(dir.path(), &split, &[base, vec!["--epochs", "1"]].concat());
-    let out = trainer(dir.path())
-        .args(["--resume", "--epochs", "3", "--output-dir"])
-        .arg(&split)
-        .output()
-        .expect("resumes");
-    assert!(out.status.success(), "{}", stderr(&out));
+    train(dir.path(), &split, &["--resume", "--epochs", "3"]);
 
     assert_eq!(csv_column(&split, "lr"), csv_column(&whole, "lr"));
     assert_eq!(

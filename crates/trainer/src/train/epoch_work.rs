@@ -60,14 +60,12 @@ impl EpochWork {
     /// `indices`, decoded, their failures counted in the loader's run.
     fn load(&self, indices: &[usize]) -> Result<HostBatch, TooManyFailures> {
         let mut streak = self.streak.lock().unwrap_or_else(|p| p.into_inner());
-        let mut count = *streak;
-        let mut load = || self.loader.load_counting(self.epoch, indices, &mut count);
-        let batch = match &self.workers {
+        let count: &mut usize = &mut streak;
+        let mut load = || self.loader.load_counting(self.epoch, indices, count);
+        match &self.workers {
             Some(pool) => pool.install(load),
             None => load(),
-        };
-        *streak = count;
-        batch
+        }
     }
 
     /// `batch` (the `i`th), or a replica's stand-in for it when it is empty: the first image

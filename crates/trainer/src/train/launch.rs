@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alexnet::AlexNet;
 use alexnet::optim::SgdConfig;
+use alexnet::{AlexNet, AlexNetConfig};
 use anyhow::{Result, anyhow};
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::train::checkpoint::{FileCheckpointer, KeepLastNCheckpoints};
@@ -85,25 +85,11 @@ pub(crate) fn launch(
         config.schedule.epochs,
     );
     let epoch_images = renderer.epoch_images();
-    let training = SupervisedTraining::new(
-        run_dir,
-        Arc::new(loaders.train.clone()),
-        Arc::new(loaders.val.clone()),
-    )
-    .metrics((Accuracy::top1(), LossMetric::new()))
-    .metric_valid_numeric(Accuracy::top_k(5.min(setup.num_classes)))
-    .metric_train_numeric(LearningRateMetric::new())
-    .metric_train(nan.clone())
-    .with_custom_checkpointers(
-        ModelCheckpointer::new(run_dir, &model.config, &config.classes),
-        FileCheckpointer::new(run_dir.join("checkpoint"), "optim"),
-        FileCheckpointer::new(run_dir.join("checkpoint"), "scheduler"),
-    )
-    .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_CHECKPOINTS))
-    .num_epochs(config.schedule.epochs)
-    .renderer(Box::new(renderer))
-    .with_application_logger(None)
-    .with_interrupter(interrupter.clone());
+    let training = metrics_and_checkpoints(setup, &model.config, &nan, loaders)
+        .num_epochs(config.schedule.epochs)
+        .renderer(Box::new(renderer))
+        .with_application_logger(None)
+        .with_interrupter(interrupter.clone());
     let training = with_run_options(training, setup, plateau);
     if tui {
         logging::redirect(Some(&run_dir.join("train.log")));
@@ -132,6 +118,32 @@ pub(crate) fn launch(
         rows,
         epoch_images,
     })
+}
+
+/// burn-train's training on the run's loaders, with its metrics (accuracy, loss, learning rate,
+/// the NaN guard) and checkpointers (model with its metadata, optimiser, schedule).
+fn metrics_and_checkpoints(
+    setup: &Setup,
+    model: &AlexNetConfig,
+    nan: &NanGuard,
+    loaders: &Loaders,
+) -> SupervisedTraining<AlexNet> {
+    let run_dir = &setup.run_dir;
+    SupervisedTraining::new(
+        run_dir,
+        Arc::new(loaders.train.clone()),
+        Arc::new(loaders.val.clone()),
+    )
+    .metrics((Accuracy::top1(), LossMetric::new()))
+    .metric_valid_numeric(Accuracy::top_k(5.min(setup.num_classes)))
+    .metric_train_numeric(LearningRateMetric::new())
+    .metric_train(nan.clone())
+    .with_custom_checkpointers(
+        ModelCheckpointer::new(run_dir, model, &setup.config.classes),
+        FileCheckpointer::new(run_dir.join("checkpoint"), "optim"),
+        FileCheckpointer::new(run_dir.join("checkpoint"), "scheduler"),
+    )
+    .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_CHECKPOINTS))
 }
 
 /// The plateau schedule, the checkpoint a resume starts from, and the devices' strategy.

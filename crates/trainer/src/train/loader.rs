@@ -278,16 +278,20 @@ mod tests {
     use alexnet_data::synthetic::{Split, SyntheticConfig, SyntheticDataset};
     use alexnet_data::{AugmentConfig, ImageDataset, Sample, SampleError};
 
-    /// A shuffled loader over 10 synthetic images, in batches of 3.
-    fn loader() -> EpochLoader {
+    /// `len` synthetic training images of 32 px.
+    fn synthetic(len: usize) -> SyntheticDataset {
         let config = SyntheticConfig {
             image_size: 32,
-            train_len: 10,
+            train_len: len,
             val_len: 2,
             seed: 7,
         };
-        let dataset = SyntheticDataset::new(config, Split::Train).expect("valid size");
-        let dataset: SharedDataset = Arc::new(dataset);
+        SyntheticDataset::new(config, Split::Train).expect("valid size")
+    }
+
+    /// A shuffled loader over 10 synthetic images, in batches of 3.
+    fn loader() -> EpochLoader {
+        let dataset: SharedDataset = Arc::new(synthetic(10));
         let batches = BatchLoader::new(dataset, AugmentConfig::eval(32), 7);
         EpochLoader::new(Arc::new(batches), Device::flex(), 3, true, 7, 1, None)
     }
@@ -372,13 +376,7 @@ mod tests {
     /// The two replicas of an unshuffled loader over 8 images in batches of 2 (global batches
     /// of 4), whose `broken` images fail to decode, stopping after `cap` failures in a row.
     fn replicas(broken: &[usize], cap: usize) -> [Arc<dyn DataLoader<ImageBatch>>; 2] {
-        let config = SyntheticConfig {
-            image_size: 32,
-            train_len: 8,
-            val_len: 2,
-            seed: 7,
-        };
-        let images = SyntheticDataset::new(config, Split::Train).expect("valid size");
+        let images = synthetic(8);
         let broken = broken.to_vec();
         let dataset: SharedDataset = Arc::new(Broken { images, broken });
         let batches = BatchLoader::new(dataset, AugmentConfig::eval(32), 7)
