@@ -8,19 +8,16 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use burn_cnn_kernels::optim::{SgdConfig, SgdConfigError};
-use common::{cpu_devices, on_thread_pools, read_safetensors, relative_error, tensor, values};
+use common::linear::{Fixture, apply, check, layer, row};
+use common::{cpu_devices, on_thread_pools, read_safetensors, relative_error, values};
 
 /// Largest error against PyTorch, relative to the largest expected value, after any step.
 const TOLERANCE: f32 = 1e-6;
-
-type Fixture = HashMap<String, (Vec<f32>, Vec<usize>)>;
 
 /// The configurations of the fixture script.
 fn configs() -> [(&'static str, SgdConfig); 4] {
@@ -38,68 +35,6 @@ fn configs() -> [(&'static str, SgdConfig); 4] {
     ]
 }
 
-/// The fixture's layer at its starting values, on `device` with autodiff (as a model in
-/// training: Burn's module optimiser updates autodiff parameters).
-fn layer(fixture: &Fixture, device: &Device) -> Linear {
-    let device = device.clone().autodiff();
-    let mut linear = LinearConfig::new(5, 6).init(&device);
-    linear.weight = Param::from_tensor(tensor(&fixture["weight0"], &device));
-    linear.bias = Some(Param::from_tensor(tensor(&fixture["bias0"], &device)));
-    linear
-}
-
-/// Row `step` of a `[20, ...]` fixture tensor.
-fn row<const D: usize>(fixture: &Fixture, key: &str, step: usize, device: &Device) -> Tensor<D> {
-    let (data, shape) = &fixture[key];
-    let len: usize = shape[1..].iter().product();
-    let part = (data[step * len..][..len].to_vec(), shape[1..].to_vec());
-    tensor(&part, device)
-}
-
-/// Step `step` of the fixture: its gradients (on `device`, without autodiff, as `backward`
-/// gives them), then `optim.step` at its learning rate.
-fn apply(
-    fixture: &Fixture,
-    optim: &mut ModuleOptimizer,
-    linear: Linear,
-    step: usize,
-    device: &Device,
-) -> Linear {
-    let mut grads = GradientsParams::new();
-    grads.register(
-        linear.weight.id,
-        row::<2>(fixture, "grad_weight", step, device),
-    );
-    let bias = linear.bias.as_ref().expect("bias").id;
-    grads.register(bias, row::<1>(fixture, "grad_bias", step, device));
-    let lr = f64::from(fixture["lr"].0[step]);
-    optim.step(lr, linear, grads)
-}
-
-/// The layer's values against the fixture's after `step`.
-fn check(fixture: &Fixture, name: &str, linear: &Linear, step: usize, context: &str) {
-    let device = linear.weight.val().device();
-    let bias = linear.bias.as_ref().expect("bias").val();
-    for (key, got, want) in [
-        (
-            "weight",
-            values(linear.weight.val()),
-            values(row::<2>(fixture, &format!("{name}/weight"), step, &device)),
-        ),
-        (
-            "bias",
-            values(bias),
-            values(row::<1>(fixture, &format!("{name}/bias"), step, &device)),
-        ),
-    ] {
-        let err = relative_error(&got, &want);
-        assert!(
-            err <= TOLERANCE,
-            "{context} {name} {key} step {step}: error {err:e}"
-        );
-    }
-}
-
 #[test]
 fn twenty_steps_match_torch_optim_sgd_on_every_cpu_backend() {
     let fixture = read_safetensors("sgd.safetensors");
@@ -114,7 +49,7 @@ fn twenty_steps(fixture: &Fixture) {
             let mut linear = layer(fixture, &device);
             for step in 0..20 {
                 linear = apply(fixture, &mut optim, linear, step, &device);
-                check(fixture, name, &linear, step, backend);
+                check(fixture, name, &linear, step, backend, TOLERANCE);
             }
         }
     }
@@ -191,7 +126,14 @@ fn a_run_resumed_from_the_optimiser_record_goes_on_as_if_uninterrupted() {
             let mut optim = config.init().expect("valid").load(&path).expect("loads");
             for step in 10..20 {
                 linear = apply(&fixture, &mut optim, linear, step, &device);
-                check(&fixture, name, &linear, step, &format!("{backend} resumed"));
+                check(
+                    &fixture,
+                    name,
+                    &linear,
+                    step,
+                    &format!("{backend} resumed"),
+                    TOLERANCE,
+                );
             }
         }
     }
@@ -266,7 +208,7 @@ fn a_parameter_that_something_else_holds_gets_the_same_update() {
             let held = linear.clone(); // as burn-train's learner holds its model during a step
             let before = values(held.weight.val());
             linear = apply(&fixture, &mut optim, linear, step, &device);
-            check(&fixture, name, &linear, step, backend);
+            check(&fixture, name, &linear, step, backend, TOLERANCE);
             assert_eq!(
                 values(held.weight.val()),
                 before,

@@ -9,7 +9,7 @@ recorded, so the Rust test can compare step by step.
     python3 crates/burn-cnn-kernels/tools/make_sgd_fixtures.py   # torch 2.9.0, safetensors
 
 A second, large case reaches more than two of the fused kernel's parallel chunks (2^16
-elements each, in src/optim/flex.rs): a parameter of LARGE elements whose starting values and
+elements each, in src/optim/sgd/flex.rs): a parameter of LARGE elements whose starting values and
 gradients are integer formulas that Rust computes bit for bit the same (see `large_input`), three
 steps, and the parameter after the last step at SAMPLED indices (every 31st element and those
 around each chunk boundary), which keeps the file small.

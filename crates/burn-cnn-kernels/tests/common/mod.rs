@@ -2,6 +2,8 @@
 //! comparison, and the CPU devices to run on.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod linear;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
