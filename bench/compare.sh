@@ -14,7 +14,10 @@
 #   --threads N         PyTorch and ONNX Runtime CPU threads (default 2, the CI machine's cores)
 #   --precision P       fp32 (default), bf16, f16 or mixed for Burn; PyTorch runs fp32, or its
 #                       autocast in bf16 (for bf16 and mixed) or f16
-#   --configs "A:B:S ..."  arch:batch:image_size triples (default "standard:16:227 standard:64:227")
+#   --configs "A:B:S[:W[:C[:O]]] ..."  arch:batch:image_size[:width[:classes[:opt]]] (width 1,
+#                       1000 classes and sgd when left out; default "standard:16:227
+#                       standard:64:227 standard:128:67:0.5:10:adamw", the last the default run's
+#                       shape and optimiser)
 #   --mode M            infer, train or both (default)
 #   --rounds N          alternating rounds per configuration (default 3); medians over them
 #   --iters N, --warmup N   per run, passed to every side (defaults 5 and 2)
@@ -27,7 +30,7 @@ backends=""
 torch_device="cpu"
 threads=2
 precision="fp32"
-configs="standard:16:227 standard:64:227"
+configs="standard:16:227 standard:64:227 standard:128:67:0.5:10:adamw"
 mode="both"
 rounds=3
 iters=5
@@ -47,7 +50,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --no-onnx) onnx=0; shift ;;
     --json) json_out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -81,9 +84,10 @@ echo "cpu: ${cpu:-unknown}, $(nproc) cores; burn backends: ${backends# }; $("$py
   'import torch; print("torch", torch.__version__, end="")')" >&2
 
 for c in $configs; do
-  IFS=: read -r arch batch size <<<"$c"
-  common=(--arch "$arch" -b "$batch" --image-size "$size" --iters "$iters" --warmup "$warmup"
-          --json)
+  IFS=: read -r arch batch size width classes opt <<<"$c"
+  common=(--arch "$arch" -b "$batch" --image-size "$size" --width "${width:-1}"
+          --num-classes "${classes:-1000}" --opt "${opt:-sgd}" --iters "$iters"
+          --warmup "$warmup" --json)
   for r in $(seq "$rounds"); do
     for b in $backends; do
       echo "round $r: burn $b $arch batch $batch ${size}px ..." >&2
@@ -109,7 +113,8 @@ import json, statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
     row = json.loads(line)
-    key = (row["arch"], row["mode"], row["batch"], row["image_size"])
+    key = (row["arch"], row["mode"], row["batch"], row["image_size"], row.get("width", 1.0),
+           row.get("opt") or "-")
     runs.setdefault(key, {}).setdefault(row["backend"], []).append(row)
 
 def med(rows, field):
@@ -120,7 +125,8 @@ def ms(value):
     return "-" if value is None else f"{value:.0f}"
 
 print(f"CPU: {sys.argv[2] or 'unknown'}; medians over rounds")
-print(f"{'arch':<11} {'mode':<6} {'batch':>5} {'size':>5} {'backend':<16} {'img/s':>8} "
+print(f"{'arch':<11} {'mode':<6} {'batch':>5} {'size':>5} {'width':>5} {'opt':<5} "
+      f"{'backend':<16} {'img/s':>8} "
       f"{'vs torch':>9} {'fwd ms':>7} {'bwd ms':>7} {'step ms':>8} {'runs':>5}")
 for key, sides in runs.items():
     torch_side = next((rows for name, rows in sides.items() if name.startswith("pytorch")), None)
@@ -128,7 +134,8 @@ for key, sides in runs.items():
     for name, rows in sides.items():
         ips = med(rows, "images_per_sec")
         ratio = f"{ips / base:.2f}x" if base else "-"
-        print(f"{key[0]:<11} {key[1]:<6} {key[2]:>5} {key[3]:>5} {name:<16} {ips:>8.2f} {ratio:>9} "
+        print(f"{key[0]:<11} {key[1]:<6} {key[2]:>5} {key[3]:>5} {key[4]:>5g} {key[5]:<5} "
+              f"{name:<16} {ips:>8.2f} {ratio:>9} "
               f"{ms(med(rows, 'forward_ms')):>7} {ms(med(rows, 'backward_ms')):>7} "
               f"{ms(med(rows, 'step_ms')):>8} {len(rows):>5}")
 PY

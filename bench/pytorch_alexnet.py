@@ -3,9 +3,11 @@
 the same timing rule, so that `bench/compare.sh` can print Burn/PyTorch ratios.
 
 * input: one random batch created once on the device (normal(0, 1)), labels i % classes;
-* train step: forward, cross-entropy, backward, SGD update (lr 0.01, momentum 0.9, dampening 0,
-  weight decay 5e-4: the paper's), each phase timed on its own (forward_ms, backward_ms,
+* train step: forward, cross-entropy, backward, and the update of `--opt sgd` (lr 0.01, momentum
+  0.9, dampening 0, weight decay 5e-4: the paper's) or `--opt adamw` (the default run's: lr 2e-3,
+  eps 1e-5 as Burn's, weight decay 1e-4), each phase timed on its own (forward_ms, backward_ms,
   step_ms: medians);
+* `--width` scales every layer's channels and hidden units as `trainer bench --width`;
 * infer: forward under `torch.inference_mode()` with the model in eval mode;
 * `--runtime onnxruntime` (infer only): the same model exported to ONNX and run by ONNX Runtime
   on the CPU with `--threads` intra-op threads;
@@ -23,6 +25,7 @@ step_ms, first_step_ms, peak_rss_mb.
 
 import argparse
 import json
+import math
 import resource
 import statistics
 import sys
@@ -63,11 +66,21 @@ class AlexNet(nn.Module):
         return self.fc8(x)
 
 
-def build(arch, classes):
+def build(arch, classes, width=1.0):
+    def scaled(groups):
+        # crates/alexnet's `with_width`: channels rounded to a multiple of the groups.
+        def rounded(x):  # half away from zero, as Rust's f64::round
+            return max(1, math.floor(x + 0.5))
+
+        widths = [rounded(c * width / groups) * groups for c in (96, 256, 384, 384, 256)]
+        return widths, rounded(4096 * width)
+
     if arch == "standard":
-        return AlexNet([96, 256, 384, 384, 256], 0, 1, False, classes)
+        widths, hidden = scaled(1)
+        return AlexNet(widths, 0, 1, False, classes, hidden)
     if arch == "paper2012":
-        return AlexNet([96, 256, 384, 384, 256], 0, 2, True, classes)
+        widths, hidden = scaled(2)
+        return AlexNet(widths, 0, 2, True, classes, hidden)
     if arch == "torchvision":
         import torchvision
 
@@ -102,7 +115,7 @@ def run(args, mode):
     cuda = device.type == "cuda"
     dtype = {"fp32": None, "bf16": torch.bfloat16, "f16": torch.float16}[args.precision]
     torch.manual_seed(0)
-    model = build(args.arch, args.num_classes).to(device)
+    model = build(args.arch, args.num_classes, args.width).to(device)
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
     images = torch.randn(args.batch_size, 3, args.image_size, args.image_size, device=device)
@@ -116,7 +129,10 @@ def run(args, mode):
 
     if mode == "train":
         model.train()
-        optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        if args.opt == "adamw":
+            optim = torch.optim.AdamW(model.parameters(), lr=2e-3, eps=1e-5, weight_decay=1e-4)
+        else:
+            optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
         loss_fn = nn.CrossEntropyLoss()
 
         def forward():
@@ -176,6 +192,8 @@ def run(args, mode):
         "mode": mode,
         "batch": args.batch_size,
         "image_size": args.image_size,
+        "width": args.width,
+        "opt": args.opt if mode == "train" else None,
         "images_per_sec": args.batch_size * 1e3 / median_ms,
         "median_ms": median_ms,
         "forward_ms": phase_ms[0],
@@ -193,6 +211,8 @@ def main():
     p.add_argument("-b", "--batch-size", type=int, default=16)
     p.add_argument("--image-size", type=int, default=227)
     p.add_argument("--num-classes", type=int, default=1000)
+    p.add_argument("--width", type=float, default=1.0)
+    p.add_argument("--opt", default="sgd", choices=["sgd", "adamw"])
     p.add_argument("--mode", default="both", choices=["infer", "train", "both"])
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--iters", type=int, default=10)
@@ -203,6 +223,8 @@ def main():
                    help="onnxruntime: inference through ONNX Runtime (CPU, --mode infer)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
+    if args.width != 1.0 and args.arch == "torchvision":
+        p.error("--width applies to standard and paper2012")
     if args.warmup < 1 or args.iters < 1:
         p.error("--warmup and --iters must be at least 1")
     if args.runtime == "onnxruntime" and (args.mode != "infer" or args.device != "cpu"):

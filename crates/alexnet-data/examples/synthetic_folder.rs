@@ -29,6 +29,7 @@ fn parse() -> Result<Args, String> {
         train_len: 500,
         val_len: 100,
         seed: 0,
+        fresh_each_epoch: false,
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;

@@ -53,6 +53,14 @@ pub trait ImageDataset: Send + Sync {
     /// Item `index`, decoded.
     fn get(&self, index: usize) -> Result<Sample, SampleError>;
 
+    /// Item `index` as training epoch `epoch` (1-based) sees it: [`get`](Self::get)'s item for
+    /// every epoch, except in a dataset that draws fresh items each epoch (a synthetic training
+    /// split with [`fresh_each_epoch`](crate::synthetic::SyntheticConfig::fresh_each_epoch)).
+    fn get_in_epoch(&self, index: usize, epoch: u64) -> Result<Sample, SampleError> {
+        let _ = epoch;
+        self.get(index)
+    }
+
     /// Class names, in label order.
     fn classes(&self) -> &[String];
 }
@@ -85,6 +93,10 @@ impl<T: ImageDataset + ?Sized> ImageDataset for Box<T> {
         (**self).get(index)
     }
 
+    fn get_in_epoch(&self, index: usize, epoch: u64) -> Result<Sample, SampleError> {
+        (**self).get_in_epoch(index, epoch)
+    }
+
     fn classes(&self) -> &[String] {
         (**self).classes()
     }
@@ -97,6 +109,10 @@ impl<T: ImageDataset + ?Sized> ImageDataset for std::sync::Arc<T> {
 
     fn get(&self, index: usize) -> Result<Sample, SampleError> {
         (**self).get(index)
+    }
+
+    fn get_in_epoch(&self, index: usize, epoch: u64) -> Result<Sample, SampleError> {
+        (**self).get_in_epoch(index, epoch)
     }
 
     fn classes(&self) -> &[String] {

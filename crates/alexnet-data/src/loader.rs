@@ -176,7 +176,7 @@ impl<D: ImageDataset> BatchLoader<D> {
         indices
             .par_iter()
             .map(|&index| {
-                let sample = self.dataset.get(index)?;
+                let sample = self.dataset.get_in_epoch(index, epoch)?;
                 let mut rng = Rng::for_item(self.seed, epoch, index as u64);
                 Ok((self.augment.apply(&sample.image, &mut rng), sample.label))
             })

@@ -4,7 +4,9 @@
 //! striped square, checkered disk), each drawn with a random position, scale, rotation and
 //! colour over a random gradient background with clutter (line segments and blobs in other
 //! colours) and pixel noise, so that no single pixel or colour gives the class away. Items are
-//! rendered on demand: `get(i)` of a split is a pure function of (seed, split, i).
+//! rendered on demand: `get(i)` of a split is a pure function of (seed, split, i), and with
+//! [`SyntheticConfig::fresh_each_epoch`] the training split's item `i` in epoch `e` is a pure
+//! function of (seed, e, i), a new image every epoch.
 
 use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
@@ -47,6 +49,10 @@ pub struct SyntheticConfig {
     pub val_len: usize,
     /// Seed of everything random.
     pub seed: u64,
+    /// Draw new training images every epoch ([`ImageDataset::get_in_epoch`]): epoch 1 sees
+    /// `get`'s images, each later epoch as many others. Validation images never change.
+    #[serde(default)]
+    pub fresh_each_epoch: bool,
 }
 
 impl Default for SyntheticConfig {
@@ -56,6 +62,7 @@ impl Default for SyntheticConfig {
             train_len: 5000,
             val_len: 1000,
             seed: 0,
+            fresh_each_epoch: false,
         }
     }
 }
@@ -86,14 +93,28 @@ impl SyntheticDataset {
         })
     }
 
+    /// The configuration the dataset was built from.
+    pub fn config(&self) -> &SyntheticConfig {
+        &self.config
+    }
+
     /// The label of item `index`: classes are balanced and interleaved.
     pub fn label(&self, index: usize) -> usize {
         index % SYNTHETIC_CLASSES.len()
     }
 
-    /// Renders item `index`.
+    /// Renders item `index` (as epoch 1 sees it).
     pub fn render(&self, index: usize) -> RgbImage {
+        self.render_in_epoch(index, 1)
+    }
+
+    /// Renders item `index` as training epoch `epoch` sees it: with
+    /// [`fresh_each_epoch`](SyntheticConfig::fresh_each_epoch), a training item of epoch 2 on
+    /// comes from a random stream of its own.
+    pub fn render_in_epoch(&self, index: usize, epoch: u64) -> RgbImage {
+        // Streams 1 and 2 are epoch 1's training images and the validation images.
         let stream = match self.split {
+            Split::Train if self.config.fresh_each_epoch && epoch > 1 => 2 + epoch,
             Split::Train => 1,
             Split::Val => 2,
         };
@@ -111,11 +132,15 @@ impl ImageDataset for SyntheticDataset {
     }
 
     fn get(&self, index: usize) -> Result<Sample, SampleError> {
+        self.get_in_epoch(index, 1)
+    }
+
+    fn get_in_epoch(&self, index: usize, epoch: u64) -> Result<Sample, SampleError> {
         if index >= self.len() {
             return Err(SampleError::out_of_range(index, self.len()));
         }
         Ok(Sample {
-            image: self.render(index),
+            image: self.render_in_epoch(index, epoch),
             label: self.label(index),
         })
     }
@@ -278,8 +303,41 @@ mod tests {
             train_len: 100,
             val_len: 50,
             seed: 3,
+            fresh_each_epoch: false,
         };
         SyntheticDataset::new(config, split).expect("valid size")
+    }
+
+    fn fresh(split: Split) -> SyntheticDataset {
+        let config = SyntheticConfig {
+            fresh_each_epoch: true,
+            ..dataset(split, 64).config
+        };
+        SyntheticDataset::new(config, split).expect("valid size")
+    }
+
+    fn image(dataset: &SyntheticDataset, index: usize, epoch: u64) -> RgbImage {
+        dataset.get_in_epoch(index, epoch).expect("in range").image
+    }
+
+    #[test]
+    fn fresh_training_items_change_every_epoch_and_keep_their_label() {
+        let train = fresh(Split::Train);
+        assert_eq!(image(&train, 5, 1), train.render(5));
+        assert_ne!(image(&train, 5, 2), image(&train, 5, 1));
+        assert_ne!(image(&train, 5, 3), image(&train, 5, 2));
+        assert_eq!(image(&train, 5, 2), image(&train, 5, 2));
+        assert_eq!(train.get_in_epoch(5, 2).expect("in range").label, 5);
+        // No epoch's draws are another split's or another epoch's.
+        assert_ne!(image(&train, 5, 2), dataset(Split::Val, 64).render(5));
+    }
+
+    #[test]
+    fn validation_and_fixed_training_items_are_the_same_every_epoch() {
+        let val = fresh(Split::Val);
+        assert_eq!(image(&val, 5, 2), image(&val, 5, 1));
+        let fixed = dataset(Split::Train, 64);
+        assert_eq!(image(&fixed, 5, 2), image(&fixed, 5, 1));
     }
 
     #[test]

@@ -13,8 +13,27 @@ fn synthetic() -> SyntheticDataset {
         train_len: 40,
         val_len: 10,
         seed: 1,
+        fresh_each_epoch: false,
     };
     SyntheticDataset::new(config, Split::Train).expect("valid")
+}
+
+#[test]
+fn a_fresh_synthetic_split_loads_new_images_each_epoch() {
+    let fresh = SyntheticConfig {
+        fresh_each_epoch: true,
+        ..synthetic().config().clone()
+    };
+    let dataset = SyntheticDataset::new(fresh, Split::Train).expect("valid");
+    // The eval transform draws nothing: the images differ only if the dataset's do.
+    let loader = BatchLoader::new(dataset, AugmentConfig::eval(48), 7);
+    let one = loader.load(1, &[3, 1]).expect("loads");
+    let two = loader.load(2, &[3, 1]).expect("loads");
+    assert_ne!(one.images, two.images);
+    assert_eq!(one.labels, two.labels);
+    let fixed = BatchLoader::new(synthetic(), AugmentConfig::eval(48), 7);
+    assert_eq!(fixed.load(1, &[3, 1]).expect("loads"), one);
+    assert_eq!(fixed.load(2, &[3, 1]).expect("loads"), one);
 }
 
 #[test]

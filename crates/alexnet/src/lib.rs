@@ -27,8 +27,8 @@
 //!   crate writes is replaced.
 //! - [`conv`], [`pool`] and [`linear`] are those layers (from `burn-cnn-kernels`), usable in
 //!   other models.
-//! - With the `optim` feature, `optim::Sgd` is SGD with PyTorch's semantics (momentum,
-//!   dampening, Nesterov, L2 weight decay), one fused in-place pass per parameter on flex.
+//! - With the `optim` feature, `optim::Sgd` and `optim::AdamW` are SGD and AdamW with PyTorch's
+//!   semantics, one fused in-place pass per parameter on flex.
 //! - With the `train` feature (which includes `optim`), `AlexNet` implements burn-train's
 //!   `TrainStep` and `InferenceStep`.
 //!

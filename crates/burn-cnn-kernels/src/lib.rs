@@ -10,8 +10,8 @@
 //! - [`pool`]: max pooling (the maxima and their positions in one pass per plane on flex).
 //! - [`linear`]: the fully connected layer and its three gradients as matrix multiplications on
 //!   flex.
-//! - `optim` (the `optim` feature): SGD with PyTorch's semantics, one fused in-place pass per
-//!   parameter on flex, PyTorch's in-place operations on LibTorch.
+//! - `optim` (the `optim` feature): SGD and AdamW with PyTorch's semantics, one fused in-place
+//!   pass per parameter on flex (SGD: PyTorch's in-place operations on LibTorch).
 //!
 //! [`kernel_backend`] tells which devices take the kernels. Each layer is a Burn backend
 //! extension (`#[backend_extension]`) with its own backward pass, checked against Burn's own

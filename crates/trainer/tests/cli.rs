@@ -352,7 +352,7 @@ fn a_resume_refuses_flags_that_change_what_its_checkpoint_and_schedule_mean() {
     };
     let before = files(&run);
     // Each change, and what the refusal names: the flag, the run's value and the new one.
-    let cases: [(&[&str], [&str; 3]); 9] = [
+    let cases: [(&[&str], [&str; 3]); 10] = [
         (&["-b", "16"], ["--batch-size", "32", "16"]),
         (&["--width", "0.5"], ["--width", "0.25", "0.5"]),
         (&["--num-classes", "12"], ["--num-classes", "10", "12"]),
@@ -368,6 +368,10 @@ fn a_resume_refuses_flags_that_change_what_its_checkpoint_and_schedule_mean() {
         (
             &["--synthetic-train", "96"],
             ["--synthetic-train", "64", "96"],
+        ),
+        (
+            &["--synthetic-draw", "fixed"],
+            ["--synthetic-draw", "fresh", "fixed"],
         ),
     ];
     for (flags, needles) in cases {

@@ -15,7 +15,8 @@ pub use self::error::{report, usage};
 pub use self::figure_args::{FiltersArgs, ModelArgs, NeighboursArgs};
 pub use self::train_args::TrainArgs;
 pub use self::values::{
-    Arch, BenchMode, DatasetKind, Init, Opt, Precision, Preset, Scheduler, autotune_level,
+    Arch, BenchMode, DatasetKind, Init, Opt, Precision, Preset, Scheduler, SyntheticDraw,
+    autotune_level,
 };
 
 /// Train, evaluate and benchmark AlexNet (Krizhevsky et al., 2012) with Burn.
@@ -144,6 +145,10 @@ pub struct BenchArgs {
     /// convolutions and matrix products).
     #[arg(long, value_enum, default_value = "fp32")]
     pub precision: Precision,
+    /// The training step's optimiser: sgd (the paper's: lr 0.01, momentum 0.9, wd 5e-4) or
+    /// adamw (the default run's: lr 2e-3, wd 1e-4).
+    #[arg(long, value_enum, default_value = "sgd")]
+    pub opt: Opt,
     /// GPU autotune level: minimal, balanced, extensive or full (default: CUBECL_AUTOTUNE_LEVEL,
     /// cubecl.toml, or balanced).
     #[arg(long, value_parser = autotune_level)]

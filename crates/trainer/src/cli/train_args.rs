@@ -6,7 +6,9 @@ use alexnet_data::AugmentPreset;
 use clap::Args;
 use serde::Serialize;
 
-use super::values::{Arch, DatasetKind, Init, Opt, Precision, Preset, Scheduler, autotune_level};
+use super::values::{
+    Arch, DatasetKind, Init, Opt, Precision, Preset, Scheduler, SyntheticDraw, autotune_level,
+};
 
 /// `trainer train`: every flag is optional; unset ones come from `--config`, then `--preset`,
 /// then the defaults. Serialised (set flags only) into the run's configuration, whose groups
@@ -108,6 +110,10 @@ pub struct DataArgs {
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synthetic_val: Option<usize>,
+    /// Synthetic dataset: new training images every epoch, or the same ones.
+    #[arg(long, value_enum, value_name = "DRAW")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synthetic_draw: Option<SyntheticDraw>,
     /// Images per batch.
     #[arg(short = 'b', long)]
     #[serde(skip_serializing_if = "Option::is_none")]

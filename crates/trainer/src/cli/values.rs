@@ -85,6 +85,23 @@ pub enum DatasetKind {
     Imagenette,
 }
 
+/// Which training images the synthetic dataset shows each epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyntheticDraw {
+    /// New images every epoch (the generator never runs out, so nothing is seen twice).
+    Fresh,
+    /// The same `--synthetic-train` images every epoch.
+    Fixed,
+}
+
+impl SyntheticDraw {
+    /// What a saved `config.json` without the key used.
+    pub fn fixed() -> Self {
+        Self::Fixed
+    }
+}
+
 /// Optimisers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,20 +1,20 @@
 //! `trainer bench`: images/s of inference and of a training step on synthetic input created once
-//! on the device. The training step is the trainer's: forward, backward, and `--opt sgd`'s update
-//! (lr 0.01, momentum 0.9, dampening 0, weight decay 5e-4, as `torch.optim.SGD` with the paper's
-//! values), with the model handed to the optimiser and not held elsewhere. Warm-up iterations
+//! on the device. The training step is the trainer's: forward, backward, and the update of
+//! `--opt sgd` (lr 0.01, momentum 0.9, dampening 0, weight decay 5e-4, as `torch.optim.SGD` with
+//! the paper's values) or `--opt adamw` (the default run's: lr 2e-3, weight decay 1e-4), with the
+//! model handed to the optimiser and not held elsewhere. Warm-up iterations
 //! first, then the median of timed iterations; every phase (forward, backward, update) ends with
 //! a device sync before the clock is read, and each phase's median is reported too.
 
 use std::time::{Duration, Instant};
 
-use alexnet::optim::SgdConfig;
 use alexnet::{AlexNet, AlexNetConfig, ImageBatch};
 use anyhow::{Context, Result};
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use serde::Serialize;
 
-use crate::cli::{BenchArgs, BenchMode};
+use crate::cli::{BenchArgs, BenchMode, Opt};
 
 /// One measured configuration (a row of the table, a line of `--json`).
 #[derive(Debug, Serialize)]
@@ -45,6 +45,8 @@ pub struct BenchRow {
     pub first_step_ms: Option<f64>,
     /// Float precision (`fp32`, `bf16`, `f16`, `mixed`).
     pub precision: &'static str,
+    /// The training step's optimiser (`sgd`, `adamw`; training only).
+    pub opt: Option<&'static str>,
     /// Peak resident memory of the process so far (MiB), where the OS reports it.
     pub peak_rss_mb: Option<f64>,
 }
@@ -131,6 +133,10 @@ fn measure(args: &BenchArgs, device: &Device, mode: &BenchMode) -> Result<BenchR
         step_ms: training.then(|| phase(|p| p.step)),
         first_step_ms: first.map(|d| d.as_secs_f64() * 1e3),
         precision: args.precision.name(),
+        opt: training.then_some(match args.opt {
+            Opt::Sgd => "sgd",
+            Opt::Adamw => "adamw",
+        }),
         peak_rss_mb: peak_rss_mb(),
     })
 }
@@ -174,10 +180,7 @@ fn train_runs(
     );
     let mut model: Option<AlexNet> =
         Some(config.init(&ad).with_autocast(args.precision.autocast()));
-    let mut optim = SgdConfig::new()
-        .with_momentum(0.9)
-        .with_weight_decay(5e-4)
-        .init()?;
+    let (lr, mut optim) = optimizer(args.opt)?;
     time(args, || {
         let current = model
             .take()
@@ -187,13 +190,21 @@ fn train_runs(
             GradientsParams::from_grads(out.loss.backward(), &current)
         })?;
         drop(out);
-        let (updated, step) = timed(device, || optim.step(0.01, current, grads))?;
+        let (updated, step) = timed(device, || optim.step(lr, current, grads))?;
         model = Some(updated);
         Ok(Phases {
             forward,
             backward,
             step,
         })
+    })
+}
+
+/// The learning rate and optimiser of `opt`, as the trainer builds them.
+fn optimizer(opt: Opt) -> Result<(f64, ModuleOptimizer)> {
+    Ok(match opt {
+        Opt::Sgd => (0.01, crate::train::optimizer(opt, 0.9, 5e-4)?),
+        Opt::Adamw => (2e-3, crate::train::optimizer(opt, 0.0, 1e-4)?),
     })
 }
 

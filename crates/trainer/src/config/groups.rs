@@ -10,7 +10,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::usage;
-use crate::cli::{Arch, DatasetKind, Init, Opt, Scheduler};
+use crate::cli::{Arch, DatasetKind, Init, Opt, Scheduler, SyntheticDraw};
 
 /// Where the images come from and how they are batched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +29,10 @@ pub struct DataConfig {
     pub synthetic_train: usize,
     /// Synthetic validation images.
     pub synthetic_val: usize,
+    /// Synthetic training images: new ones every epoch or the same (a run saved without the
+    /// key drew the same).
+    #[serde(default = "SyntheticDraw::fixed")]
+    pub synthetic_draw: SyntheticDraw,
     /// Images per batch.
     pub batch_size: usize,
     /// Decode/augment threads (none: all cores).
@@ -47,6 +51,7 @@ impl Default for DataConfig {
             imagenette_noise: 0,
             synthetic_train: 12_000,
             synthetic_val: 1_000,
+            synthetic_draw: SyntheticDraw::Fresh,
             batch_size: 128,
             workers: None,
             max_consecutive_failures: alexnet_data::loader::DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -116,7 +121,7 @@ impl Default for ModelConfig {
             image_size: 67,
             num_classes: None,
             width: 0.5,
-            dropout: Some(0.2),
+            dropout: Some(0.0),
             init: Some(Init::Kaiming),
             weights: None,
             pretrained: false,

@@ -298,6 +298,8 @@ mod tests {
             (AugmentPreset::Eval, Some(0.25))
         );
         assert_eq!((config.seed, config.classes.len()), (7, 4));
+        // Runs saved before `synthetic_draw` existed drew the same images every epoch.
+        assert_eq!(config.data.synthetic_draw, SyntheticDraw::Fixed);
         let written = serde_json::to_value(&config).expect("serialises");
         let original: Value = serde_json::from_str(FLAT_CONFIG).expect("json");
         let Value::Object(written) = written else {

@@ -8,8 +8,8 @@ use alexnet_data::synthetic::{Split, SyntheticConfig, SyntheticDataset};
 use alexnet_data::{ImageDataset, ImageFolder, augment::eval_resize};
 use anyhow::{Context, Result};
 
-use crate::cli::DatasetKind;
 use crate::cli::usage;
+use crate::cli::{DatasetKind, SyntheticDraw};
 use crate::config::TrainConfig;
 
 /// A dataset split shared by the loader threads.
@@ -25,6 +25,7 @@ pub fn open(config: &TrainConfig) -> Result<(SharedDataset, SharedDataset, Vec<S
                 train_len: config.data.synthetic_train,
                 val_len: config.data.synthetic_val,
                 seed: config.seed,
+                fresh_each_epoch: config.data.synthetic_draw == SyntheticDraw::Fresh,
             };
             let make = |split| {
                 SyntheticDataset::new(synthetic.clone(), split).map_err(|e| usage(e.to_string()))
@@ -89,4 +90,43 @@ fn prepared(config: &TrainConfig, archive: &Archive<'_>) -> Result<PathBuf> {
     }
     download::prepare(archive, root)
         .with_context(|| format!("could not fetch {}", archive.remote.url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The synthetic training image 3 of epochs 1 and 2, and validation image 3 of both, under
+    /// `draw`.
+    fn epochs_1_and_2(draw: SyntheticDraw) -> [[Vec<u8>; 2]; 2] {
+        let mut config = TrainConfig::default();
+        config.data.synthetic_train = 8;
+        config.data.synthetic_val = 8;
+        config.data.synthetic_draw = draw;
+        let (train, val, _) = open(&config).expect("opens");
+        let image = |split: &SharedDataset, epoch| {
+            split
+                .get_in_epoch(3, epoch)
+                .expect("in range")
+                .image
+                .into_raw()
+        };
+        [
+            [image(&train, 1), image(&train, 2)],
+            [image(&val, 1), image(&val, 2)],
+        ]
+    }
+
+    #[test]
+    fn the_default_run_draws_new_training_images_every_epoch() {
+        assert_eq!(
+            TrainConfig::default().data.synthetic_draw,
+            SyntheticDraw::Fresh
+        );
+        let [[train_1, train_2], [val_1, val_2]] = epochs_1_and_2(SyntheticDraw::Fresh);
+        assert_ne!(train_1, train_2);
+        assert_eq!(val_1, val_2);
+        let [[train_1, train_2], _] = epochs_1_and_2(SyntheticDraw::Fixed);
+        assert_eq!(train_1, train_2);
+    }
 }

@@ -7,10 +7,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alexnet::optim::SgdConfig;
+use alexnet::optim::{AdamWConfig, SgdConfig};
 use alexnet::{AlexNet, AlexNetConfig};
 use anyhow::{Result, anyhow};
-use burn::optim::{AdamWConfig, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::train::checkpoint::{FileCheckpointer, KeepLastNCheckpoints};
 use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::renderer::default_renderer;
@@ -40,16 +40,20 @@ const DDP_STOP_GRACE: Duration = Duration::from_secs(120);
 /// The environment variable that overrides [`DDP_STOP_GRACE`] (seconds).
 const DDP_STOP_GRACE_ENV: &str = "ALEXNET_DDP_STOP_GRACE";
 
-/// The optimiser `--opt` names: `sgd` is `torch.optim.SGD`'s (dampening 0, L2 weight decay).
+/// The optimiser `--opt` names: `sgd` is `torch.optim.SGD`'s (dampening 0, L2 weight decay),
+/// `adamw` `torch.optim.AdamW`'s with Burn's epsilon (1e-5); both fused on flex.
 fn build_optimizer(config: &TrainConfig) -> Result<ModuleOptimizer> {
-    Ok(match config.optim.opt {
+    optimizer(config.optim.opt, config.optim.momentum, config.optim.wd)
+}
+
+/// `opt` with `momentum` (SGD only) and weight decay `wd` (L2 for SGD, decoupled for AdamW).
+pub(crate) fn optimizer(opt: Opt, momentum: f64, wd: f64) -> Result<ModuleOptimizer> {
+    Ok(match opt {
         Opt::Sgd => SgdConfig::new()
-            .with_momentum(config.optim.momentum)
-            .with_weight_decay(config.optim.wd)
+            .with_momentum(momentum)
+            .with_weight_decay(wd)
             .init()?,
-        Opt::Adamw => AdamWConfig::new()
-            .with_weight_decay(config.optim.wd as f32)
-            .init(),
+        Opt::Adamw => AdamWConfig::new().with_weight_decay(wd).init()?,
     })
 }
 

@@ -285,6 +285,7 @@ mod tests {
             train_len: len,
             val_len: 2,
             seed: 7,
+            fresh_each_epoch: false,
         };
         SyntheticDataset::new(config, Split::Train).expect("valid size")
     }

@@ -38,6 +38,7 @@ use burn::tensor::Device;
 
 use self::data::SharedDataset;
 use self::launch::launch;
+pub(crate) use self::launch::optimizer;
 use self::loader::EpochLoader;
 use self::schedule::{Plateau, Schedule, SharedFactor};
 use self::setup::{Loaders, Setup, set_up, write_run_dir};

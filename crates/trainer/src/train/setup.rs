@@ -176,6 +176,7 @@ fn fixed_on_resume(saved: &TrainConfig) -> Vec<&'static str> {
         "dataset",
         "imagenette_noise",
         "synthetic_train",
+        "synthetic_draw",
         "batch_size",
         "arch",
         "image_size",
