@@ -250,6 +250,8 @@ mod tests {
     use super::*;
     use clap::Parser;
 
+    use crate::cli::SyntheticDraw;
+
     fn args(argv: &[&str]) -> TrainArgs {
         let mut full = vec!["trainer"];
         full.extend_from_slice(argv);
