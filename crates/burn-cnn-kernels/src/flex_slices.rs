@@ -21,6 +21,20 @@ pub(crate) fn elements(tensor: &FloatTensor<Flex>) -> &[f32] {
     tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
 }
 
+/// Elements per parallel task of the fused optimiser steps: large enough that a task's overhead
+/// is noise next to its memory traffic, small enough that fc6's 38 M elements keep both cores
+/// busy.
+#[cfg(feature = "optim")]
+pub(crate) const OPTIM_CHUNK: usize = 1 << 16;
+
+/// The flex primitive of a tensor whose device the caller checked to be flex.
+#[cfg(feature = "optim")]
+pub(crate) fn flex_primitive<const D: usize>(tensor: burn::tensor::Tensor<D>) -> FloatTensor<Flex> {
+    tensor
+        .try_into_primitive::<Flex>()
+        .expect("the device was checked to be flex")
+}
+
 /// The elements of a contiguous f32 tensor, writable (copied first if the storage is shared).
 #[cfg(feature = "optim")]
 pub(crate) fn elements_mut(tensor: &mut FloatTensor<Flex>) -> &mut [f32] {

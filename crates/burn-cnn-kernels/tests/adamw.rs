@@ -11,7 +11,9 @@ use burn::optim::{ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use burn_cnn_kernels::optim::{AdamWConfig, AdamWConfigError};
 use common::linear::{Fixture, apply, check, layer, row};
-use common::{cpu_devices, on_thread_pools, read_safetensors, relative_error, values};
+use common::{
+    LARGE, cpu_devices, large_input, on_thread_pools, read_safetensors, relative_error, values,
+};
 
 /// Largest error against PyTorch, relative to the largest expected value, after any step.
 const TOLERANCE: f32 = 2e-6;
@@ -52,16 +54,6 @@ fn twenty_steps_match_torch_optim_adamw_on_every_cpu_backend() {
             }
         }
     });
-}
-
-/// Elements of the large case's parameter: more than two of the fused kernel's chunks.
-const LARGE: usize = 2 * (1 << 16) + 1234;
-
-/// Element `i`: `((i * 7919 + salt) % 2003) / 1000 - 1`, as the fixture scripts compute it.
-fn large_input(salt: u64) -> Vec<f32> {
-    (0..LARGE as u64)
-        .map(|i| ((i * 7919 + salt) % 2003) as f32 / 1000.0 - 1.0)
-        .collect()
 }
 
 #[test]

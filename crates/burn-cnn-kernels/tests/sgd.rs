@@ -8,13 +8,14 @@
 
 mod common;
 
-use burn::module::Param;
-use burn::nn::{Linear, LinearConfig};
-use burn::optim::{GradientsParams, ModuleOptimizer, Optimizer};
+use burn::nn::Linear;
+use burn::optim::{ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use burn_cnn_kernels::optim::{SgdConfig, SgdConfigError};
 use common::linear::{Fixture, apply, check, layer, row};
-use common::{cpu_devices, on_thread_pools, read_safetensors, relative_error, values};
+use common::{
+    LARGE, cpu_devices, large_input, on_thread_pools, read_safetensors, relative_error, values,
+};
 
 /// Largest error against PyTorch, relative to the largest expected value, after any step.
 const TOLERANCE: f32 = 1e-6;
@@ -53,17 +54,6 @@ fn twenty_steps(fixture: &Fixture) {
             }
         }
     }
-}
-
-/// Elements of the large case's parameter (the fixture script's `large_input`): more than two
-/// of the fused kernel's chunks of 2^16 elements.
-const LARGE: usize = 2 * (1 << 16) + 1234;
-
-/// Element `i`: `((i * 7919 + salt) % 2003) / 1000 - 1`, as the fixture script computes it.
-fn large_input(salt: u64) -> Vec<f32> {
-    (0..LARGE as u64)
-        .map(|i| ((i * 7919 + salt) % 2003) as f32 / 1000.0 - 1.0)
-        .collect()
 }
 
 #[test]

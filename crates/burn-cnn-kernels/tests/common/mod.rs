@@ -9,6 +9,18 @@ use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor, TensorData};
 
+/// Elements of the optimiser tests' large parameter (the fixture scripts' `LARGE`): more than
+/// two of the fused kernels' chunks of 2^16 elements.
+pub const LARGE: usize = 2 * (1 << 16) + 1234;
+
+/// Element `i` of the large case: `((i * 7919 + salt) % 2003) / 1000 - 1`, as the fixture
+/// scripts compute it.
+pub fn large_input(salt: u64) -> Vec<f32> {
+    (0..LARGE as u64)
+        .map(|i| ((i * 7919 + salt) % 2003) as f32 / 1000.0 - 1.0)
+        .collect()
+}
+
 /// Path of a file in tests/fixtures.
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -9,10 +9,7 @@ use burn::tensor::{DType, Tensor, TensorData};
 use rayon::prelude::*;
 
 use super::Step;
-use crate::flex_slices::{contiguous, elements, elements_mut};
-
-/// Elements per parallel task, as the fused SGD's.
-const CHUNK: usize = 1 << 16;
+use crate::flex_slices::{OPTIM_CHUNK, contiguous, elements, elements_mut, flex_primitive};
 
 /// Whether the fused step can run: the parameter, its gradient and the moments all f32, and no
 /// AMSGrad maximum in the state (Burn's AdamW with `amsgrad` wrote it; this step has none).
@@ -53,23 +50,16 @@ pub(super) fn step<const D: usize>(
     };
     let (m, v) = match moments {
         Some(s) => (
-            contiguous(primitive(s.moment_1)),
-            contiguous(primitive(s.moment_2)),
+            contiguous(flex_primitive(s.moment_1)),
+            contiguous(flex_primitive(s.moment_2)),
         ),
         None => (zeros(), zeros()),
     };
-    let param = contiguous(primitive(param));
-    let grad = contiguous(primitive(grad));
+    let param = contiguous(flex_primitive(param));
+    let grad = contiguous(flex_primitive(grad));
     let (param, m, v) = fused(param, grad, m, v, step);
     let tensor = Tensor::from_primitive::<Flex>;
     (tensor(param), tensor(m), tensor(v))
-}
-
-/// The flex primitive of a tensor on flex (the caller checked the device).
-fn primitive<const D: usize>(tensor: Tensor<D>) -> FloatTensor<Flex> {
-    tensor
-        .try_into_primitive::<Flex>()
-        .expect("the device was checked to be flex")
 }
 
 /// The update of contiguous f32 tensors. The parameter is written in place when nothing else
@@ -90,10 +80,10 @@ fn fused(
     };
     // `out` holds the parameter (in place) or the gradient (otherwise); `input` the other one.
     let split = |o: f32, i: f32| if in_place { (o, i) } else { (i, o) };
-    out.par_chunks_mut(CHUNK)
-        .zip(input.par_chunks(CHUNK))
-        .zip(elements_mut(&mut m).par_chunks_mut(CHUNK))
-        .zip(elements_mut(&mut v).par_chunks_mut(CHUNK))
+    out.par_chunks_mut(OPTIM_CHUNK)
+        .zip(input.par_chunks(OPTIM_CHUNK))
+        .zip(elements_mut(&mut m).par_chunks_mut(OPTIM_CHUNK))
+        .zip(elements_mut(&mut v).par_chunks_mut(OPTIM_CHUNK))
         .for_each(|(((out, input), m), v)| {
             for (((o, &i), m), v) in out.iter_mut().zip(input).zip(m).zip(v) {
                 let (p, g) = split(*o, i);

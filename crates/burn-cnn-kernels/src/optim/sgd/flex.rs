@@ -7,11 +7,7 @@ use burn::tensor::{DType, Tensor, TensorData};
 use rayon::prelude::*;
 
 use super::Step;
-use crate::flex_slices::{contiguous, elements, elements_mut};
-
-/// Elements per parallel task: large enough that a task's overhead is noise next to its
-/// memory traffic, small enough that fc6's 38 M elements keep both cores busy.
-const CHUNK: usize = 1 << 16;
+use crate::flex_slices::{OPTIM_CHUNK, contiguous, elements, elements_mut, flex_primitive};
 
 /// Whether the fused step can run on tensors of a flex device: all of them f32.
 pub(super) fn applies<const D: usize>(
@@ -35,11 +31,11 @@ pub(super) fn step<const D: usize>(
     momentum: bool,
 ) -> (Tensor<D>, Option<Tensor<D>>) {
     let shape = param.shape();
-    let param = contiguous(primitive(param));
-    let grad = contiguous(primitive(grad));
+    let param = contiguous(flex_primitive(param));
+    let grad = contiguous(flex_primitive(grad));
     let velocity = match (momentum, velocity) {
         (false, _) => None,
-        (true, Some(v)) => Some(contiguous(primitive(v))),
+        (true, Some(v)) => Some(contiguous(flex_primitive(v))),
         // The first step overwrites the buffer; it only has to exist.
         (true, None) => Some(Flex::float_from_data(
             TensorData::new(vec![0.0f32; shape.num_elements()], shape),
@@ -51,13 +47,6 @@ pub(super) fn step<const D: usize>(
         Tensor::from_primitive::<Flex>(param),
         velocity.map(Tensor::from_primitive::<Flex>),
     )
-}
-
-/// The flex primitive of a tensor on flex ([`applies`] checked the device).
-fn primitive<const D: usize>(tensor: Tensor<D>) -> FloatTensor<Flex> {
-    tensor
-        .try_into_primitive::<Flex>()
-        .expect("the device was checked to be flex")
 }
 
 /// The update of contiguous f32 tensors. The parameter is written in place when nothing else
@@ -79,9 +68,9 @@ fn fused(
     let split = |o: f32, i: f32| if in_place { (o, i) } else { (i, o) };
     match velocity.as_mut().map(elements_mut) {
         Some(v) => out
-            .par_chunks_mut(CHUNK)
-            .zip(input.par_chunks(CHUNK))
-            .zip(v.par_chunks_mut(CHUNK))
+            .par_chunks_mut(OPTIM_CHUNK)
+            .zip(input.par_chunks(OPTIM_CHUNK))
+            .zip(v.par_chunks_mut(OPTIM_CHUNK))
             .for_each(|((out, input), v)| {
                 for ((o, &i), v) in out.iter_mut().zip(input).zip(v) {
                     let (p, g) = split(*o, i);
@@ -89,8 +78,8 @@ fn fused(
                 }
             }),
         None => out
-            .par_chunks_mut(CHUNK)
-            .zip(input.par_chunks(CHUNK))
+            .par_chunks_mut(OPTIM_CHUNK)
+            .zip(input.par_chunks(OPTIM_CHUNK))
             .for_each(|(out, input)| {
                 for (o, &i) in out.iter_mut().zip(input) {
                     let (p, g) = split(*o, i);
