@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Burn (`trainer bench`) against PyTorch (`bench/pytorch_alexnet.py`) and ONNX Runtime on one
-# machine: for every configuration, `--rounds` rounds that each run every side once, one after the
+# machine (ONNX Runtime twice: on PyTorch's export of the model, `onnxruntime-cpu`, and on
+# `trainer export`'s file of the same weights, `onnxruntime-burn`): for every configuration, `--rounds` rounds that each run every side once, one after the
 # other (alternating, so a slow spell of the machine hits all sides alike); prints the medians over
 # the rounds, each side's ratio to PyTorch, the per-phase times, and the CPU model.
 #
@@ -88,6 +89,17 @@ for c in $configs; do
   common=(--arch "$arch" -b "$batch" --image-size "$size" --width "${width:-1}"
           --num-classes "${classes:-1000}" --opt "${opt:-sgd}" --iters "$iters"
           --warmup "$warmup" --json)
+  onnx_file=""
+  if [ "$onnx" = 1 ] && [ "$mode" != train ]; then
+    # The same seeded weights as PyTorch's side, exported by the trainer.
+    onnx_file="$(mktemp --suffix .onnx)"
+    "$python" "$here/pytorch_alexnet.py" "${common[@]}" --save-weights "$onnx_file.pth"
+    width_flag=()
+    [ "$arch" = torchvision ] || width_flag=(--width "${width:-1}")
+    "${trainer[@]}" export --weights "$onnx_file.pth" --arch "$arch" "${width_flag[@]}" \
+      --num-classes "${classes:-1000}" --image-size "$size" -o "$onnx_file" >&2
+    rm -f "$onnx_file.pth"
+  fi
   for r in $(seq "$rounds"); do
     for b in $backends; do
       echo "round $r: burn $b $arch batch $batch ${size}px ..." >&2
@@ -102,8 +114,13 @@ for c in $configs; do
       echo "round $r: onnxruntime $arch batch $batch ${size}px ..." >&2
       OMP_NUM_THREADS="$threads" "$python" -W ignore "$here/pytorch_alexnet.py" --mode infer \
         --runtime onnxruntime --threads "$threads" "${common[@]}" >>"$results"
+      echo "round $r: onnxruntime (trainer export) $arch batch $batch ${size}px ..." >&2
+      OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_alexnet.py" --mode infer \
+        --runtime onnxruntime --onnx-file "$onnx_file" --threads "$threads" "${common[@]}" \
+        >>"$results"
     fi
   done
+  [ -z "$onnx_file" ] || rm -f "$onnx_file"
 done
 
 [ -n "$json_out" ] && cp "$results" "$json_out"

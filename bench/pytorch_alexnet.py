@@ -93,20 +93,25 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def onnx_session(model, images, threads):
-    """A function running `model` on `images` through ONNX Runtime (exported once, in memory)."""
+def onnx_session(model, images, threads, onnx_file=None):
+    """A function running `model` on `images` through ONNX Runtime: PyTorch's export of it (once,
+    in memory), or `onnx_file` (`trainer export`'s file, input `images`) when given."""
     import io
 
     import onnxruntime as ort
 
-    buffer = io.BytesIO()
-    torch.onnx.export(model, (images,), buffer, input_names=["x"], output_names=["y"],
-                      dynamo=False)
+    if onnx_file is None:
+        buffer = io.BytesIO()
+        torch.onnx.export(model, (images,), buffer, input_names=["images"],
+                          output_names=["logits"], dynamo=False)
+        source = buffer.getvalue()
+    else:
+        source = onnx_file
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
-    feed = {"x": images.numpy()}
+    session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+    feed = {"images": images.numpy()}
     return lambda: session.run(None, feed)
 
 
@@ -145,7 +150,7 @@ def run(args, mode):
 
         phases = [forward, backward, lambda _: optim.step()]
     elif args.runtime == "onnxruntime":
-        infer = onnx_session(model.eval(), images, args.threads)
+        infer = onnx_session(model.eval(), images, args.threads, args.onnx_file)
         phases = [infer]
     else:
         model.eval()
@@ -181,7 +186,7 @@ def run(args, mode):
     median_ms = statistics.median(times)
     backend = "pytorch-" + device.type
     if args.runtime == "onnxruntime":
-        backend = "onnxruntime-cpu"
+        backend = "onnxruntime-burn" if args.onnx_file else "onnxruntime-cpu"
     if args.precision != "fp32":
         backend += "-" + args.precision
     if args.channels_last:
@@ -221,6 +226,11 @@ def main():
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--runtime", default="torch", choices=["torch", "onnxruntime"],
                    help="onnxruntime: inference through ONNX Runtime (CPU, --mode infer)")
+    p.add_argument("--onnx-file", metavar="FILE",
+                   help="with --runtime onnxruntime: run this file (`trainer export`'s) instead "
+                        "of PyTorch's export of the same model")
+    p.add_argument("--save-weights", metavar="FILE",
+                   help="write the model's state dict (seed 0) to FILE as .pth and exit")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     if args.width != 1.0 and args.arch == "torchvision":
@@ -229,6 +239,10 @@ def main():
         p.error("--warmup and --iters must be at least 1")
     if args.runtime == "onnxruntime" and (args.mode != "infer" or args.device != "cpu"):
         p.error("--runtime onnxruntime runs inference on the CPU: add --mode infer")
+    if args.save_weights:
+        torch.manual_seed(0)
+        torch.save(build(args.arch, args.num_classes, args.width).state_dict(), args.save_weights)
+        return
     torch.set_num_threads(args.threads)
     if args.device.startswith("cuda"):
         torch.backends.cudnn.benchmark = True

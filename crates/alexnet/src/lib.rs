@@ -23,6 +23,8 @@
 //!   [`AlexNet::load_backbone`] loads all but the classifier head, for fine-tuning.
 //! - [`pretrained`] describes torchvision's published weights ([`AlexNetWeights`]: URL, checksum,
 //!   accuracy, eval transform) and bundles the 1000 ImageNet class names.
+//! - With the `onnx` feature, [`AlexNet::save_onnx`] writes the model as an ONNX file (see
+//!   `onnx`), for ONNX Runtime, TensorRT, OpenVINO and other runtimes.
 //! - [`atomic`] replaces a file atomically (temporary file, sync, rename), as every file the
 //!   crate writes is replaced.
 //! - [`conv`], [`pool`] and [`linear`] are those layers (from `burn-cnn-kernels`), usable in
@@ -49,6 +51,8 @@ mod config;
 mod hub;
 mod init;
 mod model;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod pretrained;
 #[cfg(feature = "train")]
 mod train;

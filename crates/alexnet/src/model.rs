@@ -234,7 +234,7 @@ impl AlexNet {
         }
     }
 
-    fn check_input(&self, dims: [usize; 4]) -> Result<(), InputError> {
+    pub(crate) fn check_input(&self, dims: [usize; 4]) -> Result<(), InputError> {
         let [_, channels, height, width] = dims;
         if channels != 3 {
             return Err(InputError::Channels { dims });

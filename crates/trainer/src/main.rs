@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Some(Command::Predict(args)) => commands::predict::run(&args),
         Some(Command::Filters(args)) => commands::filters::run(&args),
         Some(Command::Neighbours(args)) => commands::neighbours::run(&args),
+        Some(Command::Export(args)) => commands::export::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,5 @@
-//! The flags that choose a model (shared by `predict`, `filters` and `neighbours`), and the
-//! flags of the figure subcommands.
+//! The flags that choose a model (shared by `predict`, `filters`, `neighbours` and `export`),
+//! and the flags of the figure subcommands and of `export`.
 
 use std::path::PathBuf;
 
@@ -70,4 +70,21 @@ pub struct NeighboursArgs {
     /// Print one JSON array (an object per query) instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `trainer export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where the model comes from.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The ONNX file to write.
+    #[arg(short = 'o', long, value_name = "FILE.onnx")]
+    pub output: PathBuf,
+    /// End the graph with a softmax (output `probabilities`) instead of the logits.
+    #[arg(long)]
+    pub softmax: bool,
+    /// The input side the graph is written for (default: the model's, 227 or 224).
+    #[arg(long, value_name = "PIXELS")]
+    pub image_size: Option<usize>,
 }

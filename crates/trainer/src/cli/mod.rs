@@ -1,5 +1,5 @@
 //! The command line: the flags of `trainer [train]` and of the `eval`, `bench`, `predict`,
-//! `filters` and `neighbours` subcommands (names follow torchvision's classification reference
+//! `filters`, `neighbours` and `export` subcommands (names follow torchvision's classification reference
 //! and timm's `train.py`), and the usage error with the exit codes errors end the program with.
 
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ mod values;
 use clap::{Args, Parser, Subcommand};
 
 pub use self::error::{report, usage};
-pub use self::figure_args::{FiltersArgs, ModelArgs, NeighboursArgs};
+pub use self::figure_args::{ExportArgs, FiltersArgs, ModelArgs, NeighboursArgs};
 pub use self::train_args::TrainArgs;
 pub use self::values::{
     Arch, BenchMode, DatasetKind, Init, Opt, Precision, Preset, Scheduler, SyntheticDraw,
@@ -51,6 +51,8 @@ pub enum Command {
     Filters(FiltersArgs),
     /// The gallery images whose fc7 features lie nearest to each query's (the paper's Figure 4).
     Neighbours(NeighboursArgs),
+    /// Write a model as an ONNX file for ONNX Runtime, TensorRT, OpenVINO and other runtimes.
+    Export(ExportArgs),
 }
 
 /// `trainer eval`.
