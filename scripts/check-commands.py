@@ -220,7 +220,7 @@ class Checker:
             raise Failure("no cargo subcommand")
         sub, rest = words[i], words[i + 1 :]
         before, after = (rest[: rest.index("--")], rest[rest.index("--") + 1 :]) if "--" in rest else (rest, [])
-        packages, features, targets = [], [], []
+        packages, features, targets, manifest = [], [], [], None
         j = 0
         while j < len(before):
             word = before[j]
@@ -230,6 +230,8 @@ class Checker:
                 j += 1
             if name in ("-p", "--package"):
                 packages.append(value)
+            elif name == "--manifest-path":
+                manifest = value
             elif name in ("-F", "--features"):
                 features += [f for f in re.split(r"[ ,]+", value) if f]
             elif name in ("--example", "--bench", "--test", "--bin"):
@@ -243,6 +245,11 @@ class Checker:
             ]
             if missing:
                 raise Failure(f"`cargo {CARGO_HELP[sub]} --help` lists no {', '.join(missing)}")
+        if manifest is not None:
+            # A package outside the workspace (a tool with its own Cargo.toml): it must exist.
+            if not (ROOT / manifest).is_file():
+                raise Failure(f"no manifest {manifest}")
+            return
         for p in packages:
             if p not in self.packages:
                 raise Failure(f"no package `{p}` in the workspace ({', '.join(sorted(self.packages))})")

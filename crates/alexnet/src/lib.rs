@@ -23,7 +23,7 @@
 //!   [`AlexNet::load_backbone`] loads all but the classifier head, for fine-tuning.
 //! - [`pretrained`] describes torchvision's published weights ([`AlexNetWeights`]: URL, checksum,
 //!   accuracy, eval transform) and bundles the 1000 ImageNet class names.
-//! - With the `onnx` feature, [`AlexNet::save_onnx`] writes the model as an ONNX file (see
+//! - With the `onnx` feature, `AlexNet::save_onnx` writes the model as an ONNX file (see
 //!   `onnx`), for ONNX Runtime, TensorRT, OpenVINO and other runtimes.
 //! - [`atomic`] replaces a file atomically (temporary file, sync, rename), as every file the
 //!   crate writes is replaced.

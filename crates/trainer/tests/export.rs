@@ -125,13 +125,15 @@ fn assert_same_top5(onnx: &[Vec<(usize, f64)>], predict: &[Vec<(usize, f64)>]) {
     }
 }
 
-#[test]
-fn exported_torchvision_weights_give_predicts_top5() {
-    // A torchvision state dict (the layout of `--pretrained`'s file) at 1/16 width, 10 classes.
-    let dir = temp("export-torchvision");
-    let weights = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/predict/model.pth");
-    let weights = weights.to_str().expect("utf-8 path");
-    let flags = [
+/// The predict tests' torchvision-layout state dict (1/16 width, 10 classes).
+fn fixture_weights() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/predict/model.pth");
+    path.to_str().expect("utf-8 path").to_owned()
+}
+
+/// The flags that load `weights` as that fixture's variant.
+fn torchvision_flags(weights: &str) -> [&str; 8] {
+    [
         "--weights",
         weights,
         "--arch",
@@ -140,7 +142,15 @@ fn exported_torchvision_weights_give_predicts_top5() {
         "0.0625",
         "--num-classes",
         "10",
-    ];
+    ]
+}
+
+#[test]
+fn exported_torchvision_weights_give_predicts_top5() {
+    // A torchvision state dict (the layout of `--pretrained`'s file) at 1/16 width, 10 classes.
+    let dir = temp("export-torchvision");
+    let weights = fixture_weights();
+    let flags = torchvision_flags(&weights);
     let file = dir.join("model.onnx");
     export(&dir, &flags, &file);
     assert_same_top5(&onnx_top5(&file, 224, 256), &predict(&dir, &flags));
@@ -183,23 +193,13 @@ fn exported_run_gives_predicts_top5_and_keeps_its_class_names() {
 #[test]
 fn usage_errors_exit_2_and_write_nothing() {
     let dir = temp("export-errors");
-    let weights = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/predict/model.pth");
-    let weights = weights.to_str().expect("utf-8 path");
-    let tv = [
-        "--weights",
-        weights,
-        "--arch",
-        "torchvision",
-        "--width",
-        "0.0625",
-        "--num-classes",
-        "10",
-    ];
+    let weights = fixture_weights();
+    let tv = torchvision_flags(&weights);
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec![], "needs --pretrained, --weights FILE or --run DIR"),
         (vec!["--weights", "missing.bpk"], "no such weights file"),
         ([&tv[..], &["--image-size", "40"]].concat(), "too small"),
-        (vec!["--weights", weights, "--arch", "standard"], ""),
+        (vec!["--weights", &weights, "--arch", "standard"], ""),
     ];
     for (flags, message) in cases {
         let out = trainer(&dir)
