@@ -51,7 +51,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --no-onnx) onnx=0; shift ;;
     --json) json_out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -68,7 +68,8 @@ else
 fi
 python="${PYTHON:-python3}"
 results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+onnx_file=""
+trap 'rm -f "$results" ${onnx_file:+"$onnx_file" "$onnx_file.pth" "$onnx_file.err"}' EXIT
 
 if [ -z "$backends" ]; then
   for b in flex ndarray tch; do
@@ -94,9 +95,9 @@ for c in $configs; do
     # The same seeded weights as PyTorch's side, exported by the trainer.
     onnx_file="$(mktemp --suffix .onnx)"
     "$python" "$here/pytorch_alexnet.py" "${common[@]}" --save-weights "$onnx_file.pth"
-    width_flag=()
-    [ "$arch" = torchvision ] || width_flag=(--width "${width:-1}")
-    "${trainer[@]}" export --weights "$onnx_file.pth" --arch "$arch" "${width_flag[@]}" \
+    width_flag=""
+    [ "$arch" = torchvision ] || width_flag="--width=${width:-1}"
+    "${trainer[@]}" export --weights "$onnx_file.pth" --arch "$arch" $width_flag \
       --num-classes "${classes:-1000}" --image-size "$size" -o "$onnx_file" >&2
     rm -f "$onnx_file.pth"
   fi
@@ -112,13 +113,17 @@ for c in $configs; do
       >>"$results"
     if [ "$onnx" = 1 ] && [ "$mode" != train ]; then
       echo "round $r: onnxruntime $arch batch $batch ${size}px ..." >&2
-      # torch.onnx.export refuses an adaptive pool whose output size does not divide its input
-      # (every size below 227 px), so that row is left out there.
+      # torch.onnx.export refuses an adaptive pool whose input map is not a multiple of its
+      # 6x6 output (e.g. at 67 px), so that row is left out there.
       if row="$(OMP_NUM_THREADS="$threads" "$python" -W ignore "$here/pytorch_alexnet.py" \
-          --mode infer --runtime onnxruntime --threads "$threads" "${common[@]}" 2>/dev/null)"; then
+          --mode infer --runtime onnxruntime --threads "$threads" "${common[@]}" \
+          2>"$onnx_file.err")"; then
         printf '%s\n' "$row" | grep '^{' >>"$results"
+      elif grep -q "SymbolicValueError" "$onnx_file.err"; then
+        echo "round $r: PyTorch's ONNX export fails at ${size}px: onnxruntime-cpu left out" >&2
       else
-        echo "round $r: PyTorch's ONNX export failed at ${size}px: onnxruntime-cpu left out" >&2
+        cat "$onnx_file.err" >&2
+        exit 1
       fi
       echo "round $r: onnxruntime (trainer export) $arch batch $batch ${size}px ..." >&2
       OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_alexnet.py" --mode infer \
@@ -126,7 +131,7 @@ for c in $configs; do
         >>"$results"
     fi
   done
-  [ -z "$onnx_file" ] || rm -f "$onnx_file"
+  [ -z "$onnx_file" ] || rm -f "$onnx_file" "$onnx_file.err"
 done
 
 [ -n "$json_out" ] && cp "$results" "$json_out"

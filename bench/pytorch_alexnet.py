@@ -237,6 +237,8 @@ def main():
         p.error("--width applies to standard and paper2012")
     if args.warmup < 1 or args.iters < 1:
         p.error("--warmup and --iters must be at least 1")
+    if args.onnx_file and args.runtime != "onnxruntime":
+        p.error("--onnx-file needs --runtime onnxruntime")
     if args.runtime == "onnxruntime" and (args.mode != "infer" or args.device != "cpu"):
         p.error("--runtime onnxruntime runs inference on the CPU: add --mode infer")
     if args.save_weights:

@@ -59,6 +59,8 @@ def check_interface(model):
     if len(shape_out) != 2 or shape_out[0] != shape_in[0]:
         fail(f"output shape {shape_out}, expected [{shape_in[0]}, classes]")
     meta = {p.key: p.value for p in model.metadata_props}
+    if "alexnet.config" not in meta:
+        fail(f"no alexnet.config in the metadata (keys: {sorted(meta)})")
     config = json.loads(meta["alexnet.config"])
     classes = json.loads(meta["alexnet.classes"]) if "alexnet.classes" in meta else None
     if config["num_classes"] != shape_out[1]:

@@ -163,7 +163,8 @@ impl Builder {
             });
         };
         // ONNX's LRN divides alpha by the window size and sums over floor((size - 1) / 2)
-        // channels before and ceil((size - 1) / 2) after: Burn's and PyTorch's window.
+        // channels before and ceil((size - 1) / 2) after: Burn's window (and PyTorch's for the
+        // odd sizes AlexNet uses).
         let attributes = vec![
             int("size", lrn.size as i64),
             float("alpha", lrn.alpha as f32),
