@@ -2,7 +2,10 @@
 //! which is synced to disk and renamed over the target, and the directory is synced too (on
 //! Unix), so after a crash or a failed write the target holds either its old content or the
 //! complete new one, never part of it. On an error the temporary file is removed and the target
-//! is left as it was.
+//! is left as it was: every error comes before the rename. Once the rename is done the write has
+//! succeeded; the directory sync after it is best effort (a file system that cannot sync a
+//! directory, or fails to, still holds the complete new file, and only a power loss could undo
+//! the rename).
 //!
 //! ```
 //! # fn main() -> std::io::Result<()> {
@@ -62,11 +65,15 @@ fn temp_path(path: &Path) -> PathBuf {
 }
 
 /// Syncs `tmp` to disk, renames it over `path` and syncs the directory, so the rename itself
-/// survives a crash.
+/// survives a crash. An error is returned only before the rename, while `path` still holds its
+/// old content.
 fn persist(tmp: &Path, path: &Path) -> io::Result<()> {
     OpenOptions::new().write(true).open(tmp)?.sync_all()?;
     fs::rename(tmp, path)?;
-    sync_dir(path)
+    // The new content is in place and complete: reporting a failure now would say the write
+    // failed when the file has changed.
+    let _ = sync_dir(path);
+    Ok(())
 }
 
 /// Syncs the directory holding `path` (Unix; other platforms cannot open a directory).

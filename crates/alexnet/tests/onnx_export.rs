@@ -8,7 +8,8 @@
 mod common;
 
 use alexnet::onnx::{OnnxError, OnnxOptions};
-use alexnet::{AlexNet, AlexNetConfig, InputError};
+use alexnet::{AlexNet, AlexNetConfig, AlexNetInit, InputError, LrnConfig};
+use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor};
 use common::{relative_error, values};
 use tract_onnx::prelude::{Framework, InferenceModelExt, TypedModel, TypedRunnableModel, tvec};
@@ -175,6 +176,90 @@ fn graph_has_a_symbolic_batch_and_the_documented_names() {
     );
     let initializers: Vec<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
     assert!(initializers.contains(&"conv1.weight") && initializers.contains(&"fc8.bias"));
+}
+
+/// An LRN strong enough to move the logits far beyond the tolerance: a window of 3 channels,
+/// alpha 2, beta 0.6, k 1.5, after He-initialised convolutions that keep activations near 1.
+fn active_lrn_config() -> AlexNetConfig {
+    let mut config = AlexNetConfig::paper2012()
+        .with_num_classes(6)
+        .with_width(0.25)
+        .with_init(AlexNetInit::Kaiming);
+    config.lrn = Some(
+        LrnConfig::new()
+            .with_size(3)
+            .with_alpha(2.0)
+            .with_beta(0.6)
+            .with_k(1.5),
+    );
+    config
+}
+
+/// `model`'s weights in a model built from `config` (LRN has no parameters of its own).
+fn with_lrn(model: &AlexNet, lrn: LrnConfig, device: &Device) -> AlexNet {
+    let mut config = model.config.clone();
+    config.lrn = Some(lrn);
+    config.init(device).load_record(model.clone().into_record())
+}
+
+#[test]
+fn an_active_lrn_is_exported_with_its_size_alpha_beta_and_bias() {
+    let device = flex();
+    let config = active_lrn_config();
+    let lrn = config.lrn.clone().expect("an LRN");
+    let model = config.init(&device);
+    let images = Tensor::<4>::random([2, 3, 99, 99], Distribution::Normal(0.0, 1.0), &device);
+    // Each constant matters: changing any one moves the logits by over 10x the tolerance, so an
+    // export that got one wrong could not pass the comparison below.
+    let logits = values(model.forward(images.clone()));
+    for changed in [
+        lrn.clone().with_size(5),
+        lrn.clone().with_alpha(2.2),
+        lrn.clone().with_beta(0.66),
+        lrn.clone().with_k(1.65),
+    ] {
+        let moved = relative_error(
+            &values(with_lrn(&model, changed.clone(), &device).forward(images.clone())),
+            &logits,
+        );
+        assert!(
+            moved > 10.0 * TOLERANCE,
+            "{changed:?} moves the logits by only {moved:e}"
+        );
+    }
+    let options = OnnxOptions::default().with_input_size([99, 99]);
+    let (onnx, burn) = both(&tract_model(&model, &options), &model, images, false);
+    let error = relative_error(&onnx, &burn);
+    assert!(
+        error <= TOLERANCE,
+        "relative error {error:e} over {TOLERANCE:e}"
+    );
+    // The nodes carry the constants ONNX's LRN takes (alpha not divided by the window size).
+    let bytes = model.to_onnx(&options).expect("export");
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut bytes.as_slice())
+        .expect("tract parses the protobuf");
+    let nodes: Vec<_> = proto
+        .graph
+        .expect("a graph")
+        .node
+        .into_iter()
+        .filter(|n| n.op_type == "LRN")
+        .collect();
+    assert_eq!(nodes.len(), 2);
+    for node in nodes {
+        let attr = |name: &str| {
+            node.attribute
+                .iter()
+                .find(|a| a.name == name)
+                .unwrap_or_else(|| panic!("{}: no {name}", node.name))
+                .clone()
+        };
+        assert_eq!(attr("size").i, 3, "{}", node.name);
+        assert_eq!(attr("alpha").f, 2.0, "{}", node.name);
+        assert_eq!(attr("beta").f, 0.6, "{}", node.name);
+        assert_eq!(attr("bias").f, 1.5, "{}", node.name);
+    }
 }
 
 #[test]
