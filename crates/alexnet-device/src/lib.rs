@@ -160,7 +160,8 @@ pub enum DeviceError {
     /// The backend exists but this binary was built without it.
     #[error(
         "device `{spec}` needs the `{backend}` backend, which this binary was built without; \
-         rebuild with `--features {backend}` (compiled in: {compiled})"
+         rebuild with its cargo feature, e.g. `cargo build --release -p trainer --features \
+         {backend}` (compiled in: {compiled})"
     )]
     NotCompiledIn {
         /// The spec as given.
@@ -171,7 +172,7 @@ pub enum DeviceError {
         compiled: String,
     },
     /// The device index after `:` is not a number.
-    #[error("device `{spec}`: `{index}` is not a device index (use e.g. `cuda:0`)")]
+    #[error("device `{spec}`: `{index}` is not a device index ({})", index_hint(.spec))]
     BadIndex {
         /// The spec as given.
         spec: String,
@@ -220,6 +221,20 @@ pub enum DeviceError {
         "no Burn backend is compiled in; enable one of the features flex, ndarray, wgpu, vulkan, cuda, tch"
     )]
     NoBackend,
+}
+
+/// What to write instead of a spec with a bad index: the CPU backend's name alone (`flex`), or
+/// the GPU backend's name with a number (`cuda:0`).
+fn index_hint(spec: &str) -> String {
+    let name = spec.trim().to_ascii_lowercase();
+    let name = name.split_once(':').map_or(name.as_str(), |(n, _)| n);
+    match name {
+        "flex" | "ndarray" | "tch" | "libtorch" => format!("write `{name}` without one"),
+        "wgpu" | "vulkan" | "cuda" | "tch-cuda" | "libtorch-cuda" => {
+            format!("write e.g. `{name}:0`")
+        }
+        _ => "write e.g. `cuda:0`".to_owned(),
+    }
 }
 
 /// Parses a device spec (`flex`, `cuda:1`, `tch-cuda`, ...) into a device.
@@ -378,6 +393,17 @@ mod tests {
             parse_device("flex:1"),
             Err(DeviceError::BadIndex { .. })
         ));
+    }
+
+    /// The message names the spec to write instead, and that spec works.
+    #[test]
+    #[cfg(feature = "flex")]
+    fn a_bad_index_says_what_to_write_and_that_works() {
+        let err = parse_device("flex:1").expect_err("no index").to_string();
+        assert!(err.contains("write `flex` without one"), "{err}");
+        assert!(parse_device("flex").is_ok());
+        let err = parse_device("cuda:x").expect_err("bad index").to_string();
+        assert!(err.contains("write e.g. `cuda:0`"), "{err}");
     }
 
     #[test]
