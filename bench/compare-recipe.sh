@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The trainer's default recipe end to end on an image folder, Burn against PyTorch: `trainer
 # --dataset folder` and `bench/pytorch_recipe.py` (the same model, init, optimiser, schedule,
-# transform, batch and per-epoch validation) train on the same folder, one after the other, for
+# photo augmentation and dropout, batch and per-epoch validation) train on the same folder, one after the other, for
 # `--rounds` alternating rounds. Prints, per side, the medians over the rounds of the training
 # and validation speed (images/s and epochs/s), the whole run's time (data loading, training,
 # validation; process start-up included), the final val top-1/top-5, each side's ratio to

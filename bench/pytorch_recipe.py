@@ -5,13 +5,15 @@
 The recipe (`trainer`'s defaults, docs/training.md#the-default-run):
 
 * model: the `standard` AlexNet (crates/alexnet) at width 0.5 (channels 48/128/192/192/128, 2048
-  hidden units), 67 px input, He-normal weights (fan-in, ReLU gain), zero biases, dropout before fc6
-  and fc7 (`--dropout`, 0 by default as the trainer's);
-* data: `DIR/train/<class>/*` and `DIR/val/<class>/*` (val takes train's classes), every image
-  resized (shorter side 77 px, bilinear with antialiasing), centre-cropped to 67 px, scaled to
-  0..1 and normalised with ImageNet's mean and std, for training and validation alike
-  (`--aug none`); a seeded shuffle of the training split every epoch, batch 128, the last short
-  batch kept;
+  hidden units), 67 px input, He-normal weights (fan-in, ReLU gain), zero biases, dropout 0.5
+  before fc6 and fc7 (`--dropout`, the photo recipe's);
+* data: `DIR/train/<class>/*` and `DIR/val/<class>/*` (val takes train's classes); training
+  images through the photo recipe's augmentation (docs/training.md#a-recipe-per-kind-of-data):
+  `RandomResizedCrop(67, scale=(0.5, 1))` (`--crop-scale`) and a horizontal flip; validation
+  images resized (shorter side 77 px, bilinear with antialiasing) and centre-cropped to 67 px;
+  both scaled to 0..1 and normalised with ImageNet's mean and std. `--aug none --dropout 0` is
+  the synthetic recipe (the eval transform for training too, no dropout). A seeded shuffle of
+  the training split every epoch, batch 128, the last short batch kept;
 * optimiser: AdamW (lr 2e-3, betas 0.9/0.999, eps 1e-5 as Burn's, weight decay 1e-4 on every
   parameter), the learning rate set every step: linear warm-up from lr/10 over the first epoch,
   then a cosine to 0 at the end of the last epoch;
@@ -78,15 +80,23 @@ class AlexNet(nn.Module):
 
 
 def loaders(args):
-    """The train and val loaders of `args.data_dir` with the eval transform."""
+    """The train loader of `args.data_dir` with the training augmentation (`args.aug`) and the
+    val loader with the eval transform."""
     resize = 256 if args.image_size == 227 else round(args.image_size * 256 / 224)
+    final = [transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
     transform = transforms.Compose([
         transforms.Resize(resize, antialias=True),
         transforms.CenterCrop(args.image_size),
-        transforms.ToTensor(),
-        transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        *final,
     ])
-    train = datasets.ImageFolder(f"{args.data_dir}/train", transform)
+    augment = transforms.Compose([
+        transforms.RandomResizedCrop(args.image_size, scale=(args.crop_scale, 1.0),
+                                     antialias=True),
+        transforms.RandomHorizontalFlip(),
+        *final,
+    ])
+    train_transform = augment if args.aug == "torchvision" else transform
+    train = datasets.ImageFolder(f"{args.data_dir}/train", train_transform)
     val = datasets.ImageFolder(f"{args.data_dir}/val", transform)
     if val.classes != train.classes:
         sys.exit(f"val's classes {val.classes} are not train's {train.classes}")
@@ -151,7 +161,9 @@ def main():
     parser.add_argument("-b", "--batch-size", type=int, default=128)
     parser.add_argument("--image-size", type=int, default=67)
     parser.add_argument("--width", type=float, default=0.5)
-    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--dropout", type=float, default=0.5)
+    parser.add_argument("--aug", choices=["torchvision", "none"], default="torchvision")
+    parser.add_argument("--crop-scale", type=float, default=0.5)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--wd", type=float, default=1e-4)
     parser.add_argument("--warmup-epochs", type=int, default=1)

@@ -22,9 +22,7 @@ mod train;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use crate::cli::{Cli, Command};
+use crate::cli::Command;
 
 #[allow(unsafe_code)]
 fn main() -> ExitCode {
@@ -34,7 +32,7 @@ fn main() -> ExitCode {
     // arithmetic, where PyTorch sets the same mode); see `flush_denormals`'s `# Safety`.
     unsafe { alexnet_device::flush_denormals() };
     output::logging::init();
-    let cli = Cli::parse();
+    let cli = config::help::parse_cli();
     let result = match cli.command {
         Some(Command::Bench(args)) => commands::bench::run(&args),
         Some(Command::Train(args)) => train::run(&args),

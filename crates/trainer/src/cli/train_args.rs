@@ -232,6 +232,11 @@ pub struct AugmentArgs {
     #[arg(long, value_parser = parse_aug_preset, value_name = "PRESET")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aug: Option<AugmentPreset>,
+    /// Smallest area fraction of torchvision's random-resized crop (as timm's `--scale`; the
+    /// preset's own is 0.08).
+    #[arg(long, value_name = "FRACTION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crop_scale: Option<f64>,
     /// Horizontal-flip probability (overrides the preset's).
     #[arg(long, value_name = "P", value_parser = parse_probability)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use alexnet::AlexNetConfig;
-use alexnet_data::{AugmentConfig, AugmentPreset, ColorJitter};
+use alexnet_data::{AugmentConfig, AugmentPreset, ColorJitter, Crop};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use super::recipe::Recipe;
 use crate::cli::usage;
 use crate::cli::{Arch, DatasetKind, Init, Opt, Scheduler, SyntheticDraw};
 
@@ -79,13 +80,21 @@ impl DataConfig {
                 "--synthetic-train and --synthetic-val must be at least 1".into(),
             )]);
         }
+        let downloadable = matches!(self.dataset, DatasetKind::Cifar10 | DatasetKind::Imagenette);
+        first_failure([(
+            !self.download || downloadable,
+            format!(
+                "--download fetches cifar10 or imagenette, not --dataset {}",
+                dataset_name(self.dataset)
+            ),
+        )])?;
         let Some(dir) = &self.data_dir else {
             return Err(usage(format!(
                 "--dataset {} needs --data-dir (or ALEXNET_DATA_DIR)",
                 dataset_name(self.dataset)
             )));
         };
-        check_data_dir(dir, self.download)
+        check_data_dir(dir, self.download, downloadable)
     }
 }
 
@@ -100,7 +109,8 @@ pub struct ModelConfig {
     pub num_classes: Option<usize>,
     /// Width factor of every layer.
     pub width: f64,
-    /// Dropout of fc6/fc7 (none: the variant's 0.5).
+    /// Dropout of fc6/fc7, resolved from the data's recipe when a run starts (`null`, in a
+    /// `config.json` or `--config` file: the variant's own).
     pub dropout: Option<f64>,
     /// Weight initialisation (none: the variant's own).
     pub init: Option<Init>,
@@ -121,7 +131,7 @@ impl Default for ModelConfig {
             image_size: 67,
             num_classes: None,
             width: 0.5,
-            dropout: Some(0.0),
+            dropout: Some(Recipe::of(DatasetKind::Synthetic).dropout(Arch::Standard)),
             init: Some(Init::Kaiming),
             weights: None,
             pretrained: false,
@@ -165,7 +175,8 @@ impl ModelConfig {
             (
                 !self.pretrained || self.arch == Arch::Torchvision,
                 format!(
-                    "--pretrained loads torchvision's AlexNet: add --arch torchvision (not {})",
+                    "--pretrained loads torchvision's AlexNet: pass --arch torchvision or leave \
+                     --arch out (not {})",
                     self.arch.name()
                 ),
             ),
@@ -299,6 +310,10 @@ impl ScheduleConfig {
 pub struct AugmentSettings {
     /// Augmentation preset.
     pub aug: AugmentPreset,
+    /// Smallest area fraction of the random-resized crop (none: the preset's); resolved from
+    /// the data's recipe when a run starts.
+    #[serde(default)]
+    pub crop_scale: Option<f64>,
     /// Flip probability override.
     pub hflip: Option<f64>,
     /// Colour-jitter strength override.
@@ -308,10 +323,11 @@ pub struct AugmentSettings {
 }
 
 impl Default for AugmentSettings {
-    /// No augmentation: the default run's dataset does not need it.
+    /// The default run's (the synthetic recipe's): no augmentation.
     fn default() -> Self {
         Self {
-            aug: AugmentPreset::Eval,
+            aug: Recipe::of(DatasetKind::Synthetic).aug(None),
+            crop_scale: None,
             hflip: None,
             color_jitter: None,
             pca_lighting: None,
@@ -323,6 +339,10 @@ impl AugmentSettings {
     /// The overrides' ranges.
     pub fn validate(&self) -> Result<()> {
         first_failure([
+            (
+                self.crop_scale.is_none_or(|s| s > 0.0 && s <= 1.0),
+                "--crop-scale must be in (0, 1]".into(),
+            ),
             (
                 self.color_jitter.is_none_or(|s| (0.0..=1.0).contains(&s)),
                 "--color-jitter must be in [0, 1]".into(),
@@ -337,6 +357,9 @@ impl AugmentSettings {
     /// The preset at `image_size` with the overrides applied.
     pub fn build(&self, image_size: usize) -> AugmentConfig {
         let mut aug = AugmentConfig::preset(self.aug, image_size as u32);
+        if let (Some(min), Crop::RandomResized { scale, .. }) = (self.crop_scale, &mut aug.crop) {
+            scale[0] = min;
+        }
         if let Some(p) = self.hflip {
             aug.hflip = p;
         }
@@ -373,20 +396,22 @@ pub fn dataset_name(kind: DatasetKind) -> &'static str {
     }
 }
 
-/// A data dir must exist and hold something, unless it is about to be downloaded into.
-fn check_data_dir(dir: &Path, download: bool) -> Result<()> {
+/// A data dir must exist and hold something, unless it is about to be downloaded into; the
+/// message offers `--download` for the datasets that have one.
+fn check_data_dir(dir: &Path, download: bool, downloadable: bool) -> Result<()> {
     if download {
         return Ok(());
     }
-    let mut entries = std::fs::read_dir(dir).map_err(|e| {
-        usage(format!(
-            "--data-dir {}: {e} (pass --download to fetch cifar10 or imagenette)",
-            dir.display()
-        ))
-    })?;
+    let hint = if downloadable {
+        " (pass --download to fetch it)"
+    } else {
+        ""
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(|e| usage(format!("--data-dir {}: {e}{hint}", dir.display())))?;
     if entries.next().is_none() {
         return Err(usage(format!(
-            "--data-dir {} is empty (pass --download to fetch cifar10 or imagenette)",
+            "--data-dir {} is empty{hint}",
             dir.display()
         )));
     }

@@ -2,6 +2,8 @@
 //! then `--config FILE`, then the flags, merged key by key and validated before any work starts.
 
 mod groups;
+pub mod help;
+pub mod recipe;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -15,6 +17,7 @@ use serde_json::Value;
 pub use self::groups::{
     AugmentSettings, DataConfig, ModelConfig, OptimConfig, ScheduleConfig, dataset_name,
 };
+use self::recipe::{DataKind, Recipe};
 use crate::cli::usage;
 use crate::cli::{Arch, Opt, Precision, Preset, Scheduler, TrainArgs};
 
@@ -100,8 +103,10 @@ impl TrainConfig {
     }
 
     /// `base` (defaults, or a resumed run's saved config) with `--preset`, `--config` and the
-    /// flags applied, in that order, then validated.
+    /// flags applied, in that order, then the defaults that depend on the data and the variant
+    /// ([`Recipe`]) resolved, then validated.
     pub fn resolve(args: &TrainArgs, base: Option<TrainConfig>) -> Result<Self> {
+        let resumed = base.is_some();
         let mut base = match (base, args.preset) {
             (Some(saved), _) => saved,
             (None, Some(Preset::Paper)) => Self::paper(),
@@ -113,7 +118,7 @@ impl TrainConfig {
             base.model.width = 1.0;
             base.model.image_size = 224;
         }
-        let base_arch = base.model.arch;
+        let (base_arch, base_data) = (base.model.arch, DataKind::of(base.data.dataset));
         let mut value = serde_json::to_value(&base)?;
         // Keys the user set, in the config file or as flags.
         let mut chosen = serde_json::Map::new();
@@ -132,11 +137,30 @@ impl TrainConfig {
         merge(&mut value, flags);
         let mut config =
             Self::from_json(value).map_err(|e| usage(format!("bad configuration: {e}")))?;
-        // The reduced width and input size of the default run belong to its standard variant:
-        // asking for another variant gets that variant's own (torchvision's AlexNet at 224 px
-        // and full width, which is what its weights files fit), unless those are set too.
-        let model = &mut config.model;
-        if model.arch != base_arch {
+        let arch_changed = config.model.arch != base_arch || args.model.pretrained;
+        let data_changed = DataKind::of(config.data.dataset) != base_data;
+        // A new run resolves every default it was not given; a resumed one keeps its saved
+        // values unless its variant or its kind of data changed.
+        if !resumed || arch_changed || data_changed {
+            config.apply_recipe(&chosen, args.preset, config.model.arch != base_arch);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Sets the keys the user did not choose that depend on the variant and the data: another
+    /// variant than the base's (`new_variant`) is built at its own width and input size (the
+    /// default run's reduced ones belong to the standard variant; torchvision's weights files
+    /// fit torchvision's AlexNet at 224 px and full width), and the augmentation and dropout
+    /// come from the data's [`Recipe`].
+    fn apply_recipe(
+        &mut self,
+        chosen: &serde_json::Map<String, Value>,
+        preset: Option<Preset>,
+        new_variant: bool,
+    ) {
+        let model = &mut self.model;
+        if new_variant {
             if !chosen.contains_key("width") {
                 model.width = 1.0;
             }
@@ -144,8 +168,16 @@ impl TrainConfig {
                 model.image_size = model.arch.native_image_size();
             }
         }
-        config.validate()?;
-        Ok(config)
+        let recipe = Recipe::of(self.data.dataset);
+        if !chosen.contains_key("dropout") {
+            model.dropout = Some(recipe.dropout(model.arch));
+        }
+        if !chosen.contains_key("aug") {
+            self.augment.aug = recipe.aug(preset);
+        }
+        if !chosen.contains_key("crop_scale") {
+            self.augment.crop_scale = recipe.crop_scale(self.augment.aug);
+        }
     }
 
     /// A configuration from its flat JSON object; a key that no group knows is an error.
@@ -311,6 +343,7 @@ mod tests {
         // Written back with every key, the one added since the file was saved included.
         let mut expected = keys(original.as_object().expect("object"));
         expected.insert("synthetic_draw".to_owned());
+        expected.insert("crop_scale".to_owned());
         assert_eq!(keys(&written), expected);
         assert!(
             written.values().all(|v| !v.is_object()),
@@ -376,6 +409,56 @@ mod tests {
             let err = TrainConfig::resolve(&args(&argv), None).expect_err("invalid");
             assert!(err.to_string().contains(needle), "{err}");
         }
+    }
+
+    #[test]
+    fn each_kind_of_data_gets_its_recipe_unless_the_user_sets_it() {
+        let data = tempfile::tempdir().expect("tempdir");
+        std::fs::write(data.path().join("x"), b"").expect("w");
+        let dir = data.path().to_string_lossy().into_owned();
+        let resolved = |argv: &[&str]| {
+            let c = TrainConfig::resolve(&args(argv), None).expect("valid");
+            (c.augment.aug, c.model.dropout)
+        };
+        let (none, tv, paper) = (
+            AugmentPreset::Eval,
+            AugmentPreset::Torchvision,
+            AugmentPreset::Paper,
+        );
+        // The synthetic set: no augmentation, no dropout for the standard variant; another
+        // variant gets its own dropout.
+        assert_eq!(resolved(&[]), (none, Some(0.0)));
+        assert_eq!(resolved(&["--arch", "torchvision"]), (none, Some(0.5)));
+        assert_eq!(resolved(&["--arch", "paper2012"]), (none, Some(0.5)));
+        assert_eq!(resolved(&["--pretrained"]), (none, Some(0.5)));
+        // Photos: a random augmentation and the variant's dropout, whatever the variant.
+        for dataset in ["folder", "imagenet", "cifar10", "imagenette"] {
+            let photos = ["--dataset", dataset, "--data-dir", dir.as_str()];
+            assert_eq!(resolved(&photos), (tv, Some(0.5)), "{dataset}");
+            let torchvision = [&photos[..], &["--arch", "torchvision"]].concat();
+            assert_eq!(resolved(&torchvision), (tv, Some(0.5)), "{dataset}");
+            let preset = [&photos[..], &["--preset", "paper"]].concat();
+            assert_eq!(resolved(&preset), (paper, Some(0.5)), "{dataset}");
+            let set = [&photos[..], &["--aug", "none", "--dropout", "0.2"]].concat();
+            assert_eq!(resolved(&set), (none, Some(0.2)), "{dataset}");
+        }
+        // A config file that names the dataset counts as choosing it; its keys win.
+        let file = data.path().join("c.json");
+        let json = serde_json::json!({"dataset": "folder", "data_dir": dir, "dropout": 0.3});
+        std::fs::write(&file, json.to_string()).expect("w");
+        let file = file.to_string_lossy().into_owned();
+        assert_eq!(resolved(&["--config", &file]), (tv, Some(0.3)));
+        // A resumed run keeps the values its config.json recorded (here an older folder run's).
+        let mut saved =
+            TrainConfig::resolve(&args(&["--dataset", "folder", "--data-dir", &dir]), None)
+                .expect("valid");
+        saved.model.dropout = Some(0.1);
+        saved.augment.aug = none;
+        let resumed = TrainConfig::resolve(&args(&["--epochs", "20"]), Some(saved)).expect("valid");
+        assert_eq!(
+            (resumed.augment.aug, resumed.model.dropout),
+            (none, Some(0.1))
+        );
     }
 
     #[test]
