@@ -238,8 +238,25 @@ fn one_sgd_step_on_two_replicas_of_8_equals_one_step_on_one_device_of_16() {
         &two,
         &[&common[..], &["--devices", "flex,flex", "-b", "8"]].concat(),
     );
+    // The same seed with a learning rate too small to move a weight: the initial weights.
+    let start = dir.path().join("start");
+    let still = [&common[..], &["--device", "flex", "-b", "16"]].concat();
+    let still: Vec<&str> = still
+        .iter()
+        .map(|&a| if a == "0.1" { "1e-30" } else { a })
+        .collect();
+    train(dir.path(), &start, &still);
     let file = "checkpoint/model-1.bpk";
     let (one, two) = (weights(&one.join(file)), weights(&two.join(file)));
+    // The step moved every tensor by at least ten times the tolerance the two runs are held to.
+    for (name, before) in weights(&start.join(file)) {
+        let moved = before
+            .iter()
+            .zip(&one[&name])
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(moved > 1e-4, "{name}: one step moved it by only {moved}");
+    }
     assert_eq!(
         one.keys().collect::<Vec<_>>(),
         two.keys().collect::<Vec<_>>()

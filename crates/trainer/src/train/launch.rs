@@ -177,8 +177,18 @@ fn stop_error(
 ) -> Option<anyhow::Error> {
     let note = checkpoint_note(&setup.run_dir);
     if let Some(value) = nan.seen() {
+        let run_dir = setup.run_dir.display();
+        // A tenth of the learning rate, written as users type it (0.0002, not 0.00019999...).
+        let lr: f64 = format!("{:.3e}", setup.config.optim.lr / 10.0)
+            .parse()
+            .unwrap_or(setup.config.optim.lr / 10.0);
+        let from = match last_complete_checkpoint(&setup.run_dir) {
+            Some(epoch) => format!("from epoch {}", epoch + 1),
+            None => "from epoch 1".to_owned(),
+        };
         return Some(anyhow!(
-            "training stopped: the training loss became {value}; {note} (lower --lr and --resume)"
+            "training stopped: the training loss became {value}; {note}; to go on {from} with a \
+             lower learning rate: --resume --output-dir {run_dir} --lr {lr}"
         ));
     }
     if let Some(failure) = loaders.train.failure().or_else(|| loaders.val.failure()) {

@@ -39,8 +39,12 @@ pub fn prepare_run_dir(args: &TrainArgs) -> Result<(PathBuf, Option<TrainConfig>
         }
     };
     if dir.join("config.json").exists() {
+        let how = match last_complete_checkpoint(&dir) {
+            Some(_) => "pass --resume to continue it",
+            None => "it has no checkpoint yet: pass --resume to start it again with these flags",
+        };
         return Err(usage(format!(
-            "{} already holds a run; pass --resume to continue it or choose another --output-dir",
+            "{} already holds a run; {how}, or choose another --output-dir",
             dir.display()
         )));
     }

@@ -2,7 +2,7 @@
 //! a resumed run's, the run directory with its `config.json`, and `metrics.csv` trimmed to the
 //! epochs a resume keeps.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
@@ -54,7 +54,13 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     let devices = open_devices(&mut config)?;
     let device = devices.main().clone();
     let backend = crate::device::backend_name(&device).to_owned();
-    check_resume(saved.as_ref(), &config)?;
+    let resume_from = args
+        .resume
+        .then(|| last_complete_checkpoint(&run_dir))
+        .flatten();
+    if let (Some(epoch), Some(saved)) = (resume_from, saved.as_ref()) {
+        check_resume(saved, &config, &run_dir, epoch)?;
+    }
     let (train_set, val_set, classes) = data::open(&config)?;
     if train_set.len() < devices.replicas() {
         return Err(usage(format!(
@@ -81,10 +87,6 @@ pub(crate) fn set_up(args: &TrainArgs) -> Result<Setup> {
     }
     config.model.num_classes = Some(num_classes);
     config.classes = classes;
-    let resume_from = args
-        .resume
-        .then(|| last_complete_checkpoint(&run_dir))
-        .flatten();
     let csv = run_dir.join("metrics.csv");
     let rows: Vec<EpochRow> = read_csv(&csv)
         .into_iter()
@@ -136,10 +138,15 @@ fn open_devices(config: &mut TrainConfig) -> Result<DeviceSet> {
     Ok(devices)
 }
 
-/// What a resume cannot change: the number of devices (the global batch, and with it the
-/// schedule's steps per epoch), and [`fixed_on_resume`]'s keys.
-fn check_resume(saved: Option<&TrainConfig>, config: &TrainConfig) -> Result<()> {
-    let Some(saved) = saved else { return Ok(()) };
+/// What a resume from the checkpoint of `epoch` cannot change: the number of devices (the
+/// global batch, and with it the schedule's steps per epoch), and [`fixed_on_resume`]'s keys.
+/// A run with no complete checkpoint has nothing to keep: it starts again with the new flags.
+fn check_resume(
+    saved: &TrainConfig,
+    config: &TrainConfig,
+    run_dir: &Path,
+    epoch: usize,
+) -> Result<()> {
     let replicas = |c: &TrainConfig| c.devices.len().max(1);
     if replicas(saved) != replicas(config) {
         return Err(usage(format!(
@@ -161,16 +168,25 @@ fn check_resume(saved: Option<&TrainConfig>, config: &TrainConfig) -> Result<()>
     if changed.is_empty() {
         return Ok(());
     }
+    let model = run_dir.join("model.bpk");
+    let model = if model.is_file() {
+        model
+    } else {
+        run_dir.join(format!("checkpoint/model-{epoch}.bpk"))
+    };
     Err(usage(format!(
         "--resume cannot change what the run's checkpoints and schedule mean ({}); start a new \
-         run in another --output-dir (--weights RUN/model.bpk starts it from this one's model)",
-        changed.join(", ")
+         run in another --output-dir (--weights {} starts it from this one's model)",
+        changed.join(", "),
+        model.display()
     )))
 }
 
-/// The `config.json` keys a resume keeps: the data that sets the steps per epoch, the
-/// parameters' shapes, the optimiser whose state the checkpoint holds, and the schedule; the
-/// epochs too when the cosine schedule spans them.
+/// The `config.json` keys a resume keeps: the data that sets the steps per epoch (and on the
+/// synthetic set, the seed and validation size that draw its images), the parameters' shapes,
+/// the optimiser whose state the checkpoint holds, and the schedule's shape. The peak learning
+/// rate and the epochs may change: the schedule is recomputed with them and continues from the
+/// checkpoint's step.
 fn fixed_on_resume(saved: &TrainConfig) -> Vec<&'static str> {
     let mut keys = vec![
         "dataset",
@@ -184,7 +200,6 @@ fn fixed_on_resume(saved: &TrainConfig) -> Vec<&'static str> {
         "width",
         "freeze_features",
         "opt",
-        "lr",
         "momentum",
         "wd",
         "lr_scheduler",
@@ -193,8 +208,8 @@ fn fixed_on_resume(saved: &TrainConfig) -> Vec<&'static str> {
         "warmup_epochs",
         "plateau_patience",
     ];
-    if saved.schedule.lr_scheduler == crate::cli::Scheduler::Cosine {
-        keys.push("epochs");
+    if saved.data.dataset == crate::cli::DatasetKind::Synthetic {
+        keys.extend(["seed", "synthetic_val"]);
     }
     keys
 }
@@ -211,8 +226,10 @@ fn log_start(setup: &Setup, resume: bool) {
     let (config, run_dir) = (&setup.config, setup.run_dir.display());
     match setup.resume_from {
         Some(epoch) if epoch >= config.schedule.epochs => log::info!(
-            "{run_dir} already finished its {} epochs; pass a larger --epochs to train on",
-            config.schedule.epochs
+            "{run_dir} already finished its {} epochs; to train on, resume it with a larger \
+             --epochs (--resume --output-dir {run_dir} --epochs {})",
+            config.schedule.epochs,
+            epoch + config.schedule.epochs.max(1)
         ),
         Some(epoch) => log::info!(
             "resuming {run_dir} from the checkpoint of epoch {epoch}; training epochs {}..={}",
