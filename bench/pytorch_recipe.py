@@ -15,7 +15,7 @@ The recipe (`trainer`'s defaults, docs/training.md#the-default-run):
   the synthetic recipe (the eval transform for training too, no dropout). A seeded shuffle of
   the training split every epoch, batch 128, the last short batch kept;
 * optimiser: AdamW (lr 2e-3, betas 0.9/0.999, eps 1e-5 as Burn's, weight decay 1e-4 on every
-  parameter), the learning rate set every step: linear warm-up from lr/10 over the first epoch,
+  parameter), the learning rate set every step: linear warm-up from lr/10 over the first two epochs,
   then a cosine to 0 at the end of the last epoch;
 * validation after every epoch (model in eval mode, `torch.inference_mode()`).
 
@@ -166,7 +166,7 @@ def main():
     parser.add_argument("--crop-scale", type=float, default=0.5)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--wd", type=float, default=1e-4)
-    parser.add_argument("--warmup-epochs", type=int, default=1)
+    parser.add_argument("--warmup-epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")

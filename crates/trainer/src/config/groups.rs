@@ -282,7 +282,7 @@ impl Default for ScheduleConfig {
             lr_scheduler: Scheduler::Cosine,
             lr_step_size: 30,
             lr_gamma: 0.1,
-            warmup_epochs: 1,
+            warmup_epochs: 2,
             plateau_patience: 2,
         }
     }
