@@ -64,6 +64,16 @@ fn refused(command: &mut std::process::Command, says: &str) -> String {
     err
 }
 
+/// Runs `command` (a `trainer` run that diverges); asserts that its message says each of `says`.
+fn stopped(command: &mut std::process::Command, says: &[&str]) -> Output {
+    let out = command.output().expect("runs");
+    let err = stderr(&out);
+    for needle in says {
+        assert!(err.contains(needle), "no `{needle}` in {err}");
+    }
+    out
+}
+
 /// The learning rates `metrics.csv` lists, by epoch.
 fn csv_lrs(run: &Path) -> Vec<f64> {
     let text = std::fs::read_to_string(run.join("metrics.csv")).expect("metrics.csv");
@@ -106,16 +116,12 @@ fn a_run_stopped_by_a_non_finite_loss_goes_on_with_the_advised_lower_learning_ra
     // Diverging in epoch 1: no checkpoint, so the advised resume starts again from epoch 1 with
     // the lower rate.
     let run = dir.path().join("early");
-    let out = trainer(dir.path())
-        .args([TINY, CONSTANT].concat())
-        .args(["--lr", "1e12", "--output-dir"])
-        .arg(&run)
-        .output()
-        .expect("runs");
-    assert!(
-        stderr(&out).contains("no checkpoint was written"),
-        "{}",
-        stderr(&out)
+    let out = stopped(
+        trainer(dir.path())
+            .args([TINY, CONSTANT].concat())
+            .args(["--lr", "1e12", "--output-dir"])
+            .arg(&run),
+        &["no checkpoint was written"],
     );
     // A plain rerun in the directory says how to start it again, and that works too.
     refused(
@@ -136,20 +142,11 @@ fn a_run_stopped_by_a_non_finite_loss_goes_on_with_the_advised_lower_learning_ra
         &run,
         &[TINY, CONSTANT, &["--lr", "0.01"]].concat(),
     );
-    let out = trainer(dir.path())
-        .args(["--resume", "--epochs", "2", "--lr", "1e12", "--output-dir"])
-        .arg(&run)
-        .output()
-        .expect("runs");
-    assert!(
-        stderr(&out).contains("checkpoint is epoch 1"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("to go on from epoch 2"),
-        "{}",
-        stderr(&out)
+    let out = stopped(
+        trainer(dir.path())
+            .args(["--resume", "--epochs", "2", "--lr", "1e12", "--output-dir"])
+            .arg(&run),
+        &["checkpoint is epoch 1", "to go on from epoch 2"],
     );
     let lr = follow_nan_advice(dir.path(), out);
     assert_eq!(csv_epochs(&run), [1, 2]);
