@@ -1,8 +1,9 @@
 //! Every message of `trainer` that advises a command is followed here, as printed, and the
 //! advice works: a run stopped by a non-finite loss (with and without a checkpoint), a finished
 //! run, a refused resume, a run directory that holds a run, `--resume` without a run,
-//! `--dataset folder` without `--data-dir`, `--pretrained` with another variant, and
-//! `--freeze-features` without weights.
+//! `--dataset folder` without `--data-dir`, `--pretrained` with another variant (training and
+//! `predict`), `--freeze-features` without weights, a dataset that is not there (`--download`),
+//! and a weights file that does not say which variant it holds (`--arch`).
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -350,5 +351,168 @@ fn weights_usage_errors_advise_flags_that_work() {
     for (arch, run) in [(&["--arch", "torchvision"][..], "tv"), (&[][..], "implied")] {
         let out = pretrained(arch, run);
         assert!(out.status.success(), "{arch:?}: {}", stderr(&out));
+    }
+}
+
+/// A stand-in for an HTTP proxy on loopback: records the first request line of each connection
+/// and closes it, so a download fails at once, without a network, after saying what it fetched.
+struct RecordingProxy {
+    url: String,
+    requests: std::sync::mpsc::Receiver<String>,
+}
+
+impl RecordingProxy {
+    fn start() -> Self {
+        use std::io::{BufRead, BufReader};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (tx, requests) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut line = String::new();
+                let _ = BufReader::new(&stream).read_line(&mut line);
+                if tx.send(line.trim_end().to_owned()).is_err() {
+                    return;
+                }
+            }
+        });
+        Self { url, requests }
+    }
+
+    /// The request lines received so far.
+    fn received(&self) -> Vec<String> {
+        self.requests.try_iter().collect()
+    }
+}
+
+#[test]
+fn a_missing_dataset_advises_download_and_the_advice_fetches_it_into_the_data_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let proxy = RecordingProxy::start();
+    let cifar = ["--dataset", "cifar10", "--device", "flex", "--epochs", "1"];
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).expect("mkdir");
+    std::fs::write(other.join("notes.txt"), "not CIFAR-10").expect("write");
+    // A data dir that does not exist, and one that holds something else.
+    for (data, says) in [
+        (dir.path().join("absent"), "(pass --download to fetch it)"),
+        (other.clone(), "pass --download to fetch it into"),
+    ] {
+        let err = refused(
+            trainer(dir.path())
+                .args(&cifar)
+                .arg("--data-dir")
+                .arg(&data),
+            says,
+        );
+        assert!(err.contains(&*data.to_string_lossy()), "{err}");
+        // The advice, as printed: the same command with --download.
+        let out = trainer(dir.path())
+            .args(&cifar)
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--download")
+            .env("ALL_PROXY", &proxy.url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .expect("runs");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        let url = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
+        assert!(err.contains(&format!("cannot download {url}")), "{err}");
+        assert!(err.contains(&*data.to_string_lossy()), "{err}");
+        let requests = proxy.received();
+        assert!(
+            requests
+                .iter()
+                .any(|r| r.starts_with("CONNECT www.cs.toronto.edu:443")),
+            "{requests:?}"
+        );
+    }
+}
+
+/// `file` (safetensors) written again to `out` without its metadata, as PyTorch's
+/// `safetensors.torch.save_file` leaves a state dict.
+fn without_metadata(file: &Path, out: &Path) {
+    let bytes = std::fs::read(file).expect("read");
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    safetensors::serialize_to_file(tensors.tensors(), None, out).expect("write");
+}
+
+/// `trainer predict` with `args` on the data crate's fixture image.
+fn predict(cwd: &Path, args: &[&str]) -> std::process::Command {
+    let image =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../alexnet-data/tests/fixtures/rgb.png");
+    let mut command = trainer(cwd);
+    command
+        .args(["predict", "--device", "flex"])
+        .args(args)
+        .arg(image);
+    command
+}
+
+#[test]
+fn model_usage_errors_of_predict_advise_flags_that_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A standard model at width 0.25 with 7 classes, saved without what it is.
+    let device = alexnet_device::parse_device("flex").expect("flex");
+    let model = alexnet::AlexNetConfig::standard()
+        .with_width(0.25)
+        .with_num_classes(7)
+        .init(&device);
+    let described = dir.path().join("described.safetensors");
+    model.save_weights(&described).expect("save");
+    let bare = dir.path().join("bare.safetensors");
+    without_metadata(&described, &bare);
+    let bare_arg = ["--weights", bare.to_str().expect("utf-8")];
+    let err = refused(
+        &mut predict(dir.path(), &bare_arg),
+        "does not say which AlexNet it holds",
+    );
+    assert!(
+        err.contains("pass --arch (with --num-classes and --width"),
+        "{err}"
+    );
+    let out = predict(dir.path(), &bare_arg)
+        .args([
+            "--arch",
+            "standard",
+            "--num-classes",
+            "7",
+            "--width",
+            "0.25",
+        ])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // --pretrained with another variant: the advised --arch torchvision (or none) is accepted
+    // and loads torch hub's file (here a 1/16-width stand-in, which then does not fit).
+    let torch_home = dir.path().join("torch");
+    let checkpoints = torch_home.join("hub/checkpoints");
+    std::fs::create_dir_all(&checkpoints).expect("mkdir");
+    let hub_file = checkpoints.join("alexnet-owt-7be5be79.pth");
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/predict/model.pth");
+    std::fs::copy(&fixture, &hub_file).expect("copy");
+    let pretrained = |arch: &[&str]| {
+        predict(dir.path(), &[&["--pretrained"][..], arch].concat())
+            .env("TORCH_HOME", &torch_home)
+            .env("ALEXNET_CACHE_DIR", dir.path().join("cache"))
+            .output()
+            .expect("runs")
+    };
+    let out = pretrained(&["--arch", "standard"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("(--arch torchvision)"), "{err}");
+    for arch in [&["--arch", "torchvision"][..], &[]] {
+        let out = pretrained(arch);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&*hub_file.to_string_lossy()) && err.contains("has shape"),
+            "{arch:?}: {err}"
+        );
     }
 }
