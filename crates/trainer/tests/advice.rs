@@ -399,16 +399,13 @@ fn a_missing_dataset_advises_download_and_the_advice_fetches_it_into_the_data_di
         (other.clone(), "pass --download to fetch it into"),
     ] {
         let err = refused(
-            trainer(dir.path())
-                .args(&cifar)
-                .arg("--data-dir")
-                .arg(&data),
+            trainer(dir.path()).args(cifar).arg("--data-dir").arg(&data),
             says,
         );
         assert!(err.contains(&*data.to_string_lossy()), "{err}");
         // The advice, as printed: the same command with --download.
         let out = trainer(dir.path())
-            .args(&cifar)
+            .args(cifar)
             .arg("--data-dir")
             .arg(&data)
             .arg("--download")
