@@ -18,10 +18,19 @@
 #   --workers N         PyTorch DataLoader worker processes (default 2)
 #   --device D          the trainer's device (default flex)
 #   --rounds N          alternating rounds (default 1); medians over them
+#   --load SPEC         also run every side beside a fixed background load at nice 19, each
+#                       round alone and then loaded: spin:N (N busy loops) or trainer (a second
+#                       trainer on the synthetic default run); prints each side's speed alone
+#                       and loaded and the share it kept (bench/background_load.sh)
+#   --margin POINTS     a run whose final val top-1 is more than POINTS below the other side's
+#                       median under the same load, or within 2 points of chance, is reported as
+#                       diverged instead of timed, and the script exits with status 3 (default 5)
 #   --json FILE         also write every run (one JSON object per line) to FILE
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=background_load.sh
+source "$here/background_load.sh"
 data_dir=""
 epochs=4
 seed=0
@@ -29,6 +38,8 @@ threads=2
 workers=2
 device="flex"
 rounds=1
+load="none"
+margin=5
 json_out=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,8 +50,10 @@ while [ $# -gt 0 ]; do
     --workers) workers="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
+    --load) load="$2"; shift 2 ;;
+    --margin) margin="$2"; shift 2 ;;
     --json) json_out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "compare-recipe.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,6 +61,9 @@ if [ -z "$data_dir" ] || [ ! -d "$data_dir/train" ] || [ ! -d "$data_dir/val" ];
   echo "compare-recipe.sh: --data-dir DIR with DIR/train and DIR/val is required" >&2
   exit 2
 fi
+load_check "$load" || exit 2
+loads="none"
+[ "$load" = none ] || loads="none $load"
 
 if [ -n "${TRAINER:-}" ]; then
   trainer="$TRAINER"
@@ -57,7 +73,7 @@ else
 fi
 python="${PYTHON:-python3}"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+trap 'load_stop; rm -rf "$work"' EXIT
 results="$work/results.jsonl"
 
 cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
@@ -66,21 +82,32 @@ echo "cpu: ${cpu:-unknown}, $(nproc) cores; $("$python" -c \
 
 now() { date +%s.%N; }
 for r in $(seq "$rounds"); do
-  echo "round $r: burn $device, $epochs epochs ..." >&2
-  run_dir="$work/run-$r"
-  start=$(now)
-  "$trainer" --dataset folder --data-dir "$data_dir" --epochs "$epochs" --seed "$seed" \
-    --device "$device" --output-dir "$run_dir" </dev/null >"$work/trainer.log" 2>&1 \
-    || { tail -20 "$work/trainer.log" >&2; exit 1; }
-  "$python" "$here/recipe_rows.py" burn "$run_dir" "$data_dir" "$(now)" "$start" >>"$results"
+  for l in $loads; do
+    beside=""
+    [ "$l" = none ] || beside=" beside load $l"
+    echo "round $r: burn $device, $epochs epochs$beside ..." >&2
+    run_dir="$work/run-$r-${l//[:\/]/-}"
+    load_start "$l" "$trainer"
+    start=$(now)
+    "$trainer" --dataset folder --data-dir "$data_dir" --epochs "$epochs" --seed "$seed" \
+      --device "$device" --output-dir "$run_dir" </dev/null >"$work/trainer.log" 2>&1 \
+      || { tail -20 "$work/trainer.log" >&2; exit 1; }
+    end=$(now)
+    load_stop
+    "$python" "$here/recipe_rows.py" burn "$run_dir" "$data_dir" "$end" "$start" "$l" >>"$results"
 
-  echo "round $r: pytorch, $epochs epochs ..." >&2
-  start=$(now)
-  OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_recipe.py" --data-dir "$data_dir" \
-    --epochs "$epochs" --seed "$seed" --threads "$threads" --workers "$workers" \
-    >"$work/pytorch.json"
-  "$python" "$here/recipe_rows.py" pytorch "$work/pytorch.json" "$(now)" "$start" >>"$results"
+    echo "round $r: pytorch, $epochs epochs$beside ..." >&2
+    load_start "$l" "$trainer"
+    start=$(now)
+    OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_recipe.py" --data-dir "$data_dir" \
+      --epochs "$epochs" --seed "$seed" --threads "$threads" --workers "$workers" \
+      >"$work/pytorch.json"
+    end=$(now)
+    load_stop
+    "$python" "$here/recipe_rows.py" pytorch "$work/pytorch.json" "$end" "$start" "$l" >>"$results"
+  done
 done
 
 [ -n "$json_out" ] && cp "$results" "$json_out"
-"$python" "$here/recipe_rows.py" table "$results" "${cpu:-unknown}"
+classes="$(find "$data_dir/train" -mindepth 1 -maxdepth 1 -type d | wc -l)"
+"$python" "$here/recipe_rows.py" table "$results" "${cpu:-unknown}" "$margin" "$classes"

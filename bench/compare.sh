@@ -23,10 +23,16 @@
 #   --rounds N          alternating rounds per configuration (default 3); medians over them
 #   --iters N, --warmup N   per run, passed to every side (defaults 5 and 2)
 #   --no-onnx           leave ONNX Runtime out (it needs pip `onnxruntime` and `onnx`)
+#   --load SPEC         also run every side beside a fixed background load at nice 19, each
+#                       round alone and then loaded: spin:N (N busy loops) or trainer (a second
+#                       trainer on the synthetic default run); the table gives each side's speed
+#                       under both and the share it kept (bench/background_load.sh)
 #   --json FILE         also write every run (one JSON object per line) to FILE
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=background_load.sh
+source "$here/background_load.sh"
 backends=""
 torch_device="cpu"
 threads=2
@@ -37,6 +43,7 @@ rounds=3
 iters=5
 warmup=2
 onnx=1
+load="none"
 json_out=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -50,11 +57,16 @@ while [ $# -gt 0 ]; do
     --iters) iters="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --no-onnx) onnx=0; shift ;;
+    --load) load="$2"; shift 2 ;;
     --json) json_out="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+
+load_check "$load" || exit 2
+loads="none"
+[ "$load" = none ] || loads="none $load"
 
 # PyTorch's bf16 and f16 are autocast (f32 weights), Burn's `mixed` is the same split.
 torch_precision="$precision"
@@ -69,7 +81,15 @@ fi
 python="${PYTHON:-python3}"
 results="$(mktemp)"
 onnx_file=""
-trap 'rm -f "$results" ${onnx_file:+"$onnx_file" "$onnx_file.pth" "$onnx_file.err"}' EXIT
+trap 'load_stop; rm -f "$results" ${onnx_file:+"$onnx_file" "$onnx_file.pth" "$onnx_file.err"}' EXIT
+
+# Copies the JSON rows of stdin to the results, each tagged with the load it ran beside.
+tagged() {
+  "$python" -c 'import json, sys
+for line in sys.stdin:
+    if line.startswith("{"):
+        print(json.dumps(dict(json.loads(line), load=sys.argv[1])))' "$1" >>"$results"
+}
 
 if [ -z "$backends" ]; then
   for b in flex ndarray tch; do
@@ -102,34 +122,38 @@ for c in $configs; do
     rm -f "$onnx_file.pth"
   fi
   for r in $(seq "$rounds"); do
-    for b in $backends; do
-      echo "round $r: burn $b $arch batch $batch ${size}px ..." >&2
-      "${trainer[@]}" bench --device "$b" --mode "$mode" --precision "$precision" "${common[@]}" \
-        >>"$results"
-    done
-    echo "round $r: pytorch $arch batch $batch ${size}px ..." >&2
-    OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_alexnet.py" --device "$torch_device" \
-      --threads "$threads" --mode "$mode" --precision "$torch_precision" "${common[@]}" \
-      >>"$results"
-    if [ "$onnx" = 1 ] && [ "$mode" != train ]; then
-      echo "round $r: onnxruntime $arch batch $batch ${size}px ..." >&2
-      # torch.onnx.export refuses an adaptive pool whose input map is not a multiple of its
-      # 6x6 output (e.g. at 67 px), so that row is left out there.
-      if row="$(OMP_NUM_THREADS="$threads" "$python" -W ignore "$here/pytorch_alexnet.py" \
-          --mode infer --runtime onnxruntime --threads "$threads" "${common[@]}" \
-          2>"$onnx_file.err")"; then
-        printf '%s\n' "$row" | grep '^{' >>"$results"
-      elif grep -q "SymbolicValueError" "$onnx_file.err"; then
-        echo "round $r: PyTorch's ONNX export fails at ${size}px: onnxruntime-cpu left out" >&2
-      else
-        cat "$onnx_file.err" >&2
-        exit 1
+    for l in $loads; do
+      load_start "$l" "${trainer[0]}"
+      for b in $backends; do
+        echo "round $r: burn $b $arch batch $batch ${size}px ..." >&2
+        "${trainer[@]}" bench --device "$b" --mode "$mode" --precision "$precision" "${common[@]}" \
+          | tagged "$l"
+      done
+      echo "round $r: pytorch $arch batch $batch ${size}px ..." >&2
+      OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_alexnet.py" --device "$torch_device" \
+        --threads "$threads" --mode "$mode" --precision "$torch_precision" "${common[@]}" \
+        | tagged "$l"
+      if [ "$onnx" = 1 ] && [ "$mode" != train ]; then
+        echo "round $r: onnxruntime $arch batch $batch ${size}px ..." >&2
+        # torch.onnx.export refuses an adaptive pool whose input map is not a multiple of its
+        # 6x6 output (e.g. at 67 px), so that row is left out there.
+        if row="$(OMP_NUM_THREADS="$threads" "$python" -W ignore "$here/pytorch_alexnet.py" \
+            --mode infer --runtime onnxruntime --threads "$threads" "${common[@]}" \
+            2>"$onnx_file.err")"; then
+          printf '%s\n' "$row" | tagged "$l"
+        elif grep -q "SymbolicValueError" "$onnx_file.err"; then
+          echo "round $r: PyTorch's ONNX export fails at ${size}px: onnxruntime-cpu left out" >&2
+        else
+          cat "$onnx_file.err" >&2
+          exit 1
+        fi
+        echo "round $r: onnxruntime (trainer export) $arch batch $batch ${size}px ..." >&2
+        OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_alexnet.py" --mode infer \
+          --runtime onnxruntime --onnx-file "$onnx_file" --threads "$threads" "${common[@]}" \
+          | tagged "$l"
       fi
-      echo "round $r: onnxruntime (trainer export) $arch batch $batch ${size}px ..." >&2
-      OMP_NUM_THREADS="$threads" "$python" "$here/pytorch_alexnet.py" --mode infer \
-        --runtime onnxruntime --onnx-file "$onnx_file" --threads "$threads" "${common[@]}" \
-        >>"$results"
-    fi
+      load_stop
+    done
   done
   [ -z "$onnx_file" ] || rm -f "$onnx_file" "$onnx_file.err"
 done
@@ -142,7 +166,7 @@ runs = {}
 for line in open(sys.argv[1]):
     row = json.loads(line)
     key = (row["arch"], row["mode"], row["batch"], row["image_size"], row.get("width", 1.0),
-           row.get("opt") or "-")
+           row.get("opt") or "-", row.get("load", "none"))
     runs.setdefault(key, {}).setdefault(row["backend"], []).append(row)
 
 def med(rows, field):
@@ -152,18 +176,21 @@ def med(rows, field):
 def ms(value):
     return "-" if value is None else f"{value:.0f}"
 
-print(f"CPU: {sys.argv[2] or 'unknown'}; medians over rounds")
+print(f"CPU: {sys.argv[2] or 'unknown'}; medians over rounds; vs torch under the same load; "
+      "kept = img/s beside the load / img/s alone")
 print(f"{'arch':<11} {'mode':<6} {'batch':>5} {'size':>5} {'width':>5} {'opt':<5} "
-      f"{'backend':<16} {'img/s':>8} "
-      f"{'vs torch':>9} {'fwd ms':>7} {'bwd ms':>7} {'step ms':>8} {'runs':>5}")
+      f"{'load':<8} {'backend':<16} {'img/s':>8} "
+      f"{'vs torch':>9} {'kept':>5} {'fwd ms':>7} {'bwd ms':>7} {'step ms':>8} {'runs':>5}")
 for key, sides in runs.items():
     torch_side = next((rows for name, rows in sides.items() if name.startswith("pytorch")), None)
     base = med(torch_side, "images_per_sec") if torch_side else None
+    alone = runs.get(key[:-1] + ("none",), {}) if key[-1] != "none" else {}
     for name, rows in sides.items():
         ips = med(rows, "images_per_sec")
         ratio = f"{ips / base:.2f}x" if base else "-"
+        kept = f"{ips / med(alone[name], 'images_per_sec'):.0%}" if name in alone else "-"
         print(f"{key[0]:<11} {key[1]:<6} {key[2]:>5} {key[3]:>5} {key[4]:>5g} {key[5]:<5} "
-              f"{name:<16} {ips:>8.2f} {ratio:>9} "
+              f"{key[6]:<8} {name:<16} {ips:>8.2f} {ratio:>9} {kept:>5} "
               f"{ms(med(rows, 'forward_ms')):>7} {ms(med(rows, 'backward_ms')):>7} "
               f"{ms(med(rows, 'step_ms')):>8} {len(rows):>5}")
 PY
