@@ -19,10 +19,12 @@ mod cuda;
 mod denormals;
 mod gpu_runtime;
 mod list;
+mod slice;
 
 pub use denormals::{denormals_flushed, flush_denormals};
 pub use gpu_runtime::{AutotuneLevel, GpuRuntime, configure_gpu_runtime};
 pub use list::{check_collectives, parse_devices};
+pub use slice::{SHORT_SLICE_NS, current_slice_ns, request_short_slice};
 
 use std::fmt;
 use std::str::FromStr;

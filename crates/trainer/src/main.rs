@@ -31,6 +31,9 @@ fn main() -> ExitCode {
     // SAFETY: nothing in the trainer needs subnormal results (it is training and inference
     // arithmetic, where PyTorch sets the same mode); see `flush_denormals`'s `# Safety`.
     unsafe { alexnet_device::flush_denormals() };
+    // Also before any thread exists, so that every thread inherits it: a worker that wakes takes
+    // its core back at once from a lower-priority process (see `request_short_slice`).
+    alexnet_device::request_short_slice();
     output::logging::init();
     let cli = config::help::parse_cli();
     let result = match cli.command {
