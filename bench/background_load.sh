@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # A fixed CPU load beside a benchmark, for `bench/compare.sh` and `bench/compare-recipe.sh`
 # (sourced, not run). Every process of the load runs at `nice 19`, as a user's background job
 # would, and is stopped (with its children) before the next measured run starts.
@@ -73,3 +74,12 @@ load_stop() {
     load_dir=""
   fi
 }
+
+# Run directly rather than sourced: --help prints the lines at the top; anything else says how
+# to use it.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case "${1:-}" in
+    -h|--help) sed -n '2,/^$/p' "$0"; exit 0 ;;
+    *) echo "background_load.sh: source it from a benchmark script (see --help)" >&2; exit 2 ;;
+  esac
+fi

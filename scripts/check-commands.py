@@ -338,7 +338,8 @@ class Checker:
         path = ROOT / script
         if not path.is_file():
             raise Failure(f"no such script: {script}")
-        flags = flags_of(args)
+        # A bare `--` ends the script's own options: what follows is a command it runs.
+        flags = flags_of(args[: args.index("--")] if "--" in args else args)
         if script.endswith(".py"):
             options = self.python_options(script)
             missing = [f for f in flags if f not in options]
