@@ -5,10 +5,8 @@
 //! EEVDF scheduler (6.6 and later) lets that process run out its slice before the woken worker
 //! gets the core back, and the step waits for its slowest worker. Since Linux 6.12 a thread
 //! may ask for a shorter slice (`sched_setattr` with `sched_runtime`, `SCHED_OTHER`, no
-//! privilege needed): a woken thread with a shorter slice preempts the running one at once. PyTorch's OpenMP
-//! threads avoid the same loss by spinning instead of sleeping. Measured in
-//! docs/performance.md (a training run beside a niced second run kept 87 % of its speed
-//! without it, 96 % with it).
+//! privilege needed): a woken thread with a shorter slice preempts the running one at once.
+//! Measurements: docs/performance.md, "On a busy machine".
 
 /// The slice the training threads ask for: the kernel's minimum, 0.1 ms.
 pub const SHORT_SLICE_NS: u64 = 100_000;

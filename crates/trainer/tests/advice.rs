@@ -75,6 +75,19 @@ fn stopped(command: &mut std::process::Command, says: &[&str]) -> Output {
     out
 }
 
+/// A `TORCH_HOME` under `dir` whose hub cache holds torchvision's AlexNet file name with the
+/// predict fixture (torchvision's layout at 1/16 width) in it; returns the folder and the file.
+fn torch_hub_stand_in(dir: &Path) -> (PathBuf, PathBuf) {
+    let torch_home = dir.join("torch");
+    let checkpoints = torch_home.join("hub/checkpoints");
+    std::fs::create_dir_all(&checkpoints).expect("mkdir");
+    let hub_file = checkpoints.join("alexnet-owt-7be5be79.pth");
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/predict/model.pth");
+    std::fs::copy(&fixture, &hub_file).expect("copy");
+    (torch_home, hub_file)
+}
+
 /// The learning rates `metrics.csv` lists, by epoch.
 fn csv_lrs(run: &Path) -> Vec<f64> {
     let text = std::fs::read_to_string(run.join("metrics.csv")).expect("metrics.csv");
@@ -316,12 +329,7 @@ fn weights_usage_errors_advise_flags_that_work() {
 
     // --pretrained with the standard variant: --arch torchvision (or no --arch) works, here with
     // torch hub's cache holding a torchvision-layout file at 1/16 width.
-    let torch_home = dir.path().join("torch");
-    let checkpoints = torch_home.join("hub/checkpoints");
-    std::fs::create_dir_all(&checkpoints).expect("mkdir");
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/predict/model.pth");
-    std::fs::copy(&fixture, checkpoints.join("alexnet-owt-7be5be79.pth")).expect("copy");
+    let (torch_home, _) = torch_hub_stand_in(dir.path());
     let model_flags = ["--width", "0.25", "--image-size", "67"];
     let base: Vec<&str> = base
         .chunks(2)
@@ -486,13 +494,7 @@ fn model_usage_errors_of_predict_advise_flags_that_work() {
 
     // --pretrained with another variant: the advised --arch torchvision (or none) is accepted
     // and loads torch hub's file (here a 1/16-width stand-in, which then does not fit).
-    let torch_home = dir.path().join("torch");
-    let checkpoints = torch_home.join("hub/checkpoints");
-    std::fs::create_dir_all(&checkpoints).expect("mkdir");
-    let hub_file = checkpoints.join("alexnet-owt-7be5be79.pth");
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/predict/model.pth");
-    std::fs::copy(&fixture, &hub_file).expect("copy");
+    let (torch_home, hub_file) = torch_hub_stand_in(dir.path());
     let pretrained = |arch: &[&str]| {
         predict(dir.path(), &[&["--pretrained"][..], arch].concat())
             .env("TORCH_HOME", &torch_home)
