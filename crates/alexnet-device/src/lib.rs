@@ -13,7 +13,10 @@
 //!
 //! [`flush_denormals`] switches the CPU to flush subnormal floats to zero; without it a CPU
 //! training run slows down as it converges (see the function's documentation).
+//! [`request_short_slice`] and [`start_pinned_workers`] keep the CPU compute threads at full
+//! speed beside other processes (see their modules' documentation).
 
+mod affinity;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod denormals;
@@ -21,6 +24,7 @@ mod gpu_runtime;
 mod list;
 mod slice;
 
+pub use affinity::{PIN_THREADS_ENV, allowed_cpus, start_pinned_workers};
 pub use denormals::{denormals_flushed, flush_denormals};
 pub use gpu_runtime::{AutotuneLevel, GpuRuntime, configure_gpu_runtime};
 pub use list::{check_collectives, parse_devices};

@@ -34,7 +34,14 @@ fn main() -> ExitCode {
     // Also before any thread exists, so that every thread inherits it: a worker that wakes takes
     // its core back at once from a lower-priority process (see `request_short_slice`).
     alexnet_device::request_short_slice();
+    // Before anything uses rayon: Burn's CPU workers, one per CPU, each on its own CPU, so that
+    // a woken worker never waits behind its sibling while another process holds a free core.
+    let pinned = alexnet_device::start_pinned_workers();
     output::logging::init();
+    match pinned {
+        Ok(n) => log::debug!("{n} CPU compute threads pinned"),
+        Err(err) => log::debug!("CPU compute threads not pinned: {err}"),
+    }
     let cli = config::help::parse_cli();
     let result = match cli.command {
         Some(Command::Bench(args)) => commands::bench::run(&args),
