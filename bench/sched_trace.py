@@ -11,7 +11,7 @@ priority; 139 is `nice 19`). Prints milliseconds per thread-second, split into p
 
 Needs `perf` and the kernel's tracepoints (root, or `perf_event_paranoid` at -1 with tracefs
 readable). The busiest threads are found from `/proc/PID/task/*/stat` (user + system time), as
-`bench/thread_times.py` counts them.
+`bench/thread_times.py` reads them.
 """
 
 import argparse
@@ -21,6 +21,8 @@ import re
 import subprocess
 import sys
 import tempfile
+
+import thread_times  # bench/thread_times.py: the per-thread /proc counters
 
 EVENTS = [
     "sched:sched_switch",
@@ -35,15 +37,10 @@ SWITCH = re.compile(
 
 def busiest_threads(pid, count):
     """The `count` threads of `pid` with the most CPU time so far."""
-    times = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        times.append((int(fields[11]) + int(fields[12]), tid))
-    return [tid for _, tid in sorted(times, reverse=True)[:count]]
+    seen = {}
+    thread_times.sample(pid, False, seen)
+    ranked = sorted(seen.items(), key=lambda kv: -kv[1]["cpu"])
+    return [tid for (_, tid), _ in ranked[:count]]
 
 
 def record(seconds):

@@ -8,6 +8,9 @@
 //! A worker that may only run on its own CPU is placed there, and takes it back from the niced
 //! process at once. Measurements: docs/performance.md, "On a busy machine".
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 /// The environment variable that turns pinning off (`0`) or on (`1`, the default).
 pub const PIN_THREADS_ENV: &str = "ALEXNET_PIN_THREADS";
 
@@ -27,19 +30,19 @@ pub fn start_pinned_workers() -> Result<usize, rayon::ThreadPoolBuildError> {
     } else {
         Vec::new()
     };
-    let pinned = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&pinned);
+    let pinned = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pinned);
     rayon::ThreadPoolBuilder::new()
         .start_handler(move |index| {
             let threads = rayon::current_num_threads();
             if threads == cpus.len() && imp::pin_current_thread(cpus[index]) {
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                counter.fetch_add(1, Ordering::Relaxed);
             }
         })
         .build_global()?;
     // The handlers run as the workers start: wait until every one of them has reported.
     rayon::broadcast(|_| ());
-    Ok(pinned.load(std::sync::atomic::Ordering::Relaxed))
+    Ok(pinned.load(Ordering::Relaxed))
 }
 
 /// Whether [`PIN_THREADS_ENV`]'s value leaves pinning on (unset, or anything but `0`).
